@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian package that wgdp's build, tests and demo need.
+# Idempotent: only missing packages are installed; a machine that has them all is left alone.
+set -euo pipefail
+
+PKGS=(
+	# build
+	build-essential meson ninja-build pkg-config clang libclang-rt-dev
+	# libraries (DESIGN.md, dependencies)
+	libdpdk-dev dpdk libipsec-mb-dev libsodium-dev libb2-dev libconfig-dev libjansson-dev libpcap-dev
+	# real peers and test tooling
+	wireguard-go wireguard-tools iproute2 iputils-ping iperf3 python3 procps
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "install-deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds, and runs every test.
+#   1. the release build (gcc) and all its suites: unit, interop (needs root), ...
+#   2. the unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer
+#   3. the libFuzzer targets (clang), each for a bounded number of runs
+# Ends with one line "N passed, N failed, N skipped" over all three, and exits non-zero if
+# anything failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+passed=0 failed=0 skipped=0
+
+# setup DIR [meson options...]: configure once, reconfigure if options changed.
+setup() {
+	local dir=$1; shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson configure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" "$@" >/dev/null
+	fi
+	ninja -C "$dir"
+}
+
+# run DIR [meson test options...]: run, print failures' logs, add to the totals.
+run() {
+	local dir=$1; shift
+	local log rc=0
+	log=$(mktemp)
+	meson test -C "$dir" --print-errorlogs "$@" 2>&1 | tee "$log" || rc=$?
+	local ok fail skip timeout
+	ok=$(awk '/^Ok:/ {print $2}' "$log"); fail=$(awk '/^Fail:/ {print $2}' "$log")
+	skip=$(awk '/^Skipped:/ {print $2}' "$log"); timeout=$(awk '/^Timeout:/ {print $2}' "$log")
+	rm -f "$log"
+	passed=$((passed + ${ok:-0}))
+	failed=$((failed + ${fail:-0} + ${timeout:-0}))
+	skipped=$((skipped + ${skip:-0}))
+	if [ "$rc" -ne 0 ] && [ "${fail:-0}" -eq 0 ] && [ "${timeout:-0}" -eq 0 ]; then
+		failed=$((failed + 1))   # meson itself failed
+	fi
+}
+
+echo "== build and test (release) =="
+setup build -Dbuildtype=debugoptimized
+run build
+
+echo "== unit tests under ASan + UBSan =="
+setup build-san -Db_sanitize=address,undefined -Db_lundef=false
+run build-san --suite unit
+
+echo "== fuzz targets (libFuzzer, bounded) =="
+CC=clang setup build-fuzz -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined -Db_lundef=false
+run build-fuzz --suite fuzz
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
