@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway's configuration file (libconfig syntax), parsed into plain structs. See
+ * docs/configuration.md for the reference and conf/ for examples. A bad file is refused
+ * with "FILE:LINE: reason" and nothing half-loaded is returned.
+ */
+#ifndef WG_CONFIG_H
+#define WG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wg_addr.h"
+#include "wg_wire.h"
+
+#define WG_CONFIG_MAX_PORTS      8
+#define WG_CONFIG_MAX_PORT_ADDRS 8
+#define WG_CONFIG_NAME_LEN       16   /* interface name, as IFNAMSIZ: 15 characters */
+#define WG_CONFIG_DEVICE_LEN     256  /* DPDK device name or PCI address, with devargs */
+#define WG_CONFIG_PATH_LEN       108  /* sun_path */
+#define WG_CONFIG_ERR_LEN        512
+
+enum wg_port_role {
+	WG_ROLE_WAN = 1u << 0,        /* encrypted side: UDP to and from peers */
+	WG_ROLE_LAN = 1u << 1,        /* plaintext side */
+	WG_ROLE_BOTH = WG_ROLE_WAN | WG_ROLE_LAN,
+};
+
+struct wg_config_port {
+	char name[WG_CONFIG_NAME_LEN];
+	char device[WG_CONFIG_DEVICE_LEN];   /* "net_af_packet0,iface=veth0" or "0000:01:00.0" */
+	unsigned role;                       /* enum wg_port_role bits */
+	struct wg_prefix addrs[WG_CONFIG_MAX_PORT_ADDRS];   /* host bits kept: 10.0.0.1/24 */
+	unsigned n_addrs;
+	struct wg_ip gateway4;               /* next-hop of the IPv4 default route; family 0 = none */
+	struct wg_ip gateway6;
+	uint16_t mtu;                        /* L3 MTU of the port, default 1500 */
+};
+
+struct wg_config_peer {
+	uint8_t public_key[WG_KEY_LEN];
+	uint8_t preshared_key[WG_KEY_LEN];
+	bool has_preshared_key;
+	struct wg_endpoint endpoint;         /* ip.family 0 = none */
+	struct wg_prefix *allowed_ips;       /* host bits refused */
+	unsigned n_allowed_ips;
+	uint16_t persistent_keepalive;       /* seconds, 0 = off */
+	unsigned line;                       /* where it was defined, for later messages */
+};
+
+struct wg_config {
+	char name[WG_CONFIG_NAME_LEN];       /* interface name, default "wgdp0" */
+	uint8_t private_key[WG_KEY_LEN];
+	bool has_private_key;
+	uint16_t listen_port;                /* default 51820 */
+	uint16_t mtu;                        /* tunnel MTU, default 1420 */
+	uint32_t fwmark;                     /* accepted and shown; meaningless on DPDK */
+	char uapi_socket[WG_CONFIG_PATH_LEN];    /* default /var/run/wireguard/NAME.sock */
+	char jsonrpc_socket[WG_CONFIG_PATH_LEN]; /* default /var/run/wgdp/NAME.json.sock */
+	struct wg_config_port ports[WG_CONFIG_MAX_PORTS];
+	unsigned n_ports;
+	struct wg_config_peer *peers;
+	unsigned n_peers;
+};
+
+/* Parse a file. 0, or -1 with err holding "FILE:LINE: reason" (config untouched). */
+int wg_config_load(struct wg_config *c, const char *path, char *err, size_t errlen);
+/* Parse text; `origin` names it in messages. Relative key files resolve against the
+ * current directory. */
+int wg_config_parse(struct wg_config *c, const char *text, const char *origin,
+		    char *err, size_t errlen);
+/* Release what a successful load allocated and wipe the keys. */
+void wg_config_free(struct wg_config *c);
+
+#endif

@@ -1,0 +1,661 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration file: a full good file checked field by field, the defaults, a table
+ * of broken files each with the line and the reason expected, key files and whole files
+ * on disk (in a mkdtemp directory), many peers, and the examples in conf/.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "wg_config.h"
+#include "wg_crypto.h"
+
+/* Keys made with wg genkey / wg pubkey / wg genpsk; PUB1 is PRIV1's public key. */
+#define PRIV1 "+KZNjjJZffM3YPD74/+BCl/MmcAivMCwG6F+CIvGE3M="
+#define PUB1  "6gzng5w1XvqNPytYe4kdSFX3nGy6irAFzcU0H6ypQmc="
+#define PUB2  "GEGSwyhx8WuT/igWRF+UsqPUkGe1DACyALymn3uFBjs="
+#define PUB3  "whz7fJfzeMH9X34R105dGbkTgjbp1joOTjSotm4ocy4="
+#define PSK   "FrrxVMzEiveQE7Abdx5FguvUbhia6vOG8duVYjZQ3wU="
+#define ZERO  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+/* The smallest good ports section, on one line. */
+#define PORTS "ports = ( { name = \"p0\"; device = \"net_null0\"; role = \"both\"; } );\n"
+
+static const char *conf_dir;
+static char tmp_dir[] = "/tmp/wgdp-test-config-XXXXXX";
+
+static bool key_is(const uint8_t key[WG_KEY_LEN], const char *b64)
+{
+	uint8_t k[WG_KEY_LEN];
+
+	return wg_key_from_base64(k, b64, strlen(b64)) == 0 && memcmp(k, key, WG_KEY_LEN) == 0;
+}
+
+static bool prefix_is(const struct wg_prefix *p, const char *text)
+{
+	char out[WG_ADDR_STRLEN];
+
+	wg_prefix_format(out, p);
+	return strcmp(out, text) == 0;
+}
+
+static bool ip_is(const struct wg_ip *ip, const char *text)
+{
+	char out[WG_ADDR_STRLEN];
+
+	wg_ip_format(out, ip);
+	return strcmp(out, text) == 0;
+}
+
+static const char full[] =
+	"# every setting\n"                                              /*  1 */
+	"interface = {\n"                                                /*  2 */
+	"  name = \"gw-1.a_b\";\n"                                       /*  3 */
+	"  private_key = \"" PRIV1 "\";\n"                               /*  4 */
+	"  listen_port = 4500;\n"                                        /*  5 */
+	"  mtu = 1380;\n"                                                /*  6 */
+	"  fwmark = 0xca6c;\n"                                           /*  7 */
+	"  uapi_socket = \"/run/wg/x.sock\";\n"                          /*  8 */
+	"  jsonrpc_socket = \"/run/wgdp/x.json\";\n"                     /*  9 */
+	"};\n"                                                           /* 10 */
+	"ports = (\n"                                                    /* 11 */
+	"  { name = \"wan\"; device = \"net_af_packet0,iface=veth0\"; role = \"wan\";\n"
+	"    addresses = [ \"192.0.2.1/24\", \"2001:db8::1/64\" ];\n"
+	"    gateway4 = \"192.0.2.254\"; gateway6 = \"2001:db8::fe\";\n"
+	"    mtu = 9000; },\n"                                           /* 15 */
+	"  { name = \"lan\"; device = \"0000:01:00.0\"; role = \"lan\";\n"
+	"    addresses = ( \"198.51.100.1/24\" ); }\n"                   /* 17 */
+	");\n"                                                           /* 18 */
+	"peers = (\n"                                                    /* 19 */
+	"  { public_key = \"" PUB2 "\"; preshared_key = \"" PSK "\";\n"  /* 20 */
+	"    endpoint = \"203.0.113.7:51820\";\n"
+	"    allowed_ips = [ \"10.200.0.2/32\", \"fd00:200::2/128\" ];\n"
+	"    persistent_keepalive = 25; },\n"
+	"  { public_key = \"" PUB3 "\";\n"                               /* 24 */
+	"    endpoint = \"[2001:db8::7]:443\"; allowed_ips = []; }\n"
+	");\n";
+
+static void check_full_fields(const struct wg_config *c)
+{
+	const struct wg_config_port *wan = &c->ports[0], *lan = &c->ports[1];
+	const struct wg_config_peer *a = &c->peers[0], *b = &c->peers[1];
+
+	CHECK(strcmp(c->name, "gw-1.a_b") == 0);
+	CHECK(c->has_private_key && key_is(c->private_key, PRIV1));
+	CHECK_EQ(c->listen_port, 4500);
+	CHECK_EQ(c->mtu, 1380);
+	CHECK_EQ(c->fwmark, 0xca6c);
+	CHECK(strcmp(c->uapi_socket, "/run/wg/x.sock") == 0);
+	CHECK(strcmp(c->jsonrpc_socket, "/run/wgdp/x.json") == 0);
+	if (!CHECK_EQ(c->n_ports, 2) || !CHECK_EQ(c->n_peers, 2))
+		return;
+	CHECK(strcmp(wan->name, "wan") == 0);
+	CHECK(strcmp(wan->device, "net_af_packet0,iface=veth0") == 0);
+	CHECK_EQ(wan->role, WG_ROLE_WAN);
+	CHECK_EQ(wan->n_addrs, 2);
+	CHECK(prefix_is(&wan->addrs[0], "192.0.2.1/24"));     /* host bits kept */
+	CHECK(prefix_is(&wan->addrs[1], "2001:db8::1/64"));
+	CHECK(ip_is(&wan->gateway4, "192.0.2.254") && wan->gateway4.family == WG_AF_INET);
+	CHECK(ip_is(&wan->gateway6, "2001:db8::fe") && wan->gateway6.family == WG_AF_INET6);
+	CHECK_EQ(wan->mtu, 9000);
+	CHECK(strcmp(lan->name, "lan") == 0);
+	CHECK(strcmp(lan->device, "0000:01:00.0") == 0);
+	CHECK_EQ(lan->role, WG_ROLE_LAN);
+	CHECK_EQ(lan->n_addrs, 1);
+	CHECK(prefix_is(&lan->addrs[0], "198.51.100.1/24"));
+	CHECK_EQ(lan->gateway4.family, 0);
+	CHECK_EQ(lan->gateway6.family, 0);
+	CHECK_EQ(lan->mtu, 1500);
+
+	CHECK(key_is(a->public_key, PUB2));
+	CHECK(a->has_preshared_key && key_is(a->preshared_key, PSK));
+	CHECK_EQ(a->endpoint.ip.family, WG_AF_INET);
+	CHECK(ip_is(&a->endpoint.ip, "203.0.113.7") && a->endpoint.port == 51820);
+	CHECK_EQ(a->n_allowed_ips, 2);
+	CHECK(a->allowed_ips && prefix_is(&a->allowed_ips[0], "10.200.0.2/32") &&
+	      prefix_is(&a->allowed_ips[1], "fd00:200::2/128"));
+	CHECK_EQ(a->persistent_keepalive, 25);
+	CHECK_EQ(a->line, 20);
+	CHECK(key_is(b->public_key, PUB3));
+	CHECK(!b->has_preshared_key);
+	CHECK(ip_is(&b->endpoint.ip, "2001:db8::7") && b->endpoint.port == 443);
+	CHECK_EQ(b->n_allowed_ips, 0);
+	CHECK(b->allowed_ips == NULL);
+	CHECK_EQ(b->persistent_keepalive, 0);
+	CHECK_EQ(b->line, 24);
+}
+
+static void test_full(void)
+{
+	struct wg_config c;
+	char err[WG_CONFIG_ERR_LEN] = "";
+
+	if (!CHECK_EQ(wg_config_parse(&c, full, "full", err, sizeof(err)), 0)) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	check_full_fields(&c);
+	wg_config_free(&c);
+	CHECK(c.peers == NULL && c.n_peers == 0);
+	CHECK(!c.has_private_key);
+	CHECK(wg_is_zero(c.private_key, WG_KEY_LEN));
+	wg_config_free(&c);   /* twice is harmless */
+}
+
+static void test_defaults(void)
+{
+	struct wg_config c;
+	char err[WG_CONFIG_ERR_LEN] = "";
+
+	if (!CHECK_EQ(wg_config_parse(&c, PORTS, "min", err, sizeof(err)), 0)) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	CHECK(strcmp(c.name, "wgdp0") == 0);
+	CHECK(!c.has_private_key);
+	CHECK_EQ(c.listen_port, 51820);
+	CHECK_EQ(c.mtu, 1420);
+	CHECK_EQ(c.fwmark, 0);
+	CHECK(strcmp(c.uapi_socket, "/var/run/wireguard/wgdp0.sock") == 0);
+	CHECK(strcmp(c.jsonrpc_socket, "/var/run/wgdp/wgdp0.json.sock") == 0);
+	CHECK_EQ(c.n_ports, 1);
+	CHECK_EQ(c.ports[0].role, WG_ROLE_BOTH);
+	CHECK_EQ(c.ports[0].n_addrs, 0);
+	CHECK_EQ(c.ports[0].mtu, 1500);
+	CHECK_EQ(c.n_peers, 0);
+	CHECK(c.peers == NULL);
+	wg_config_free(&c);
+
+	/* The sockets follow the name; empty peers written either way. */
+	CHECK_EQ(wg_config_parse(&c, "interface = { name = \"x0\"; };\n" PORTS "peers = [];\n",
+				 "min", err, sizeof(err)), 0);
+	CHECK(strcmp(c.uapi_socket, "/var/run/wireguard/x0.sock") == 0);
+	CHECK(strcmp(c.jsonrpc_socket, "/var/run/wgdp/x0.json.sock") == 0);
+	wg_config_free(&c);
+	CHECK_EQ(wg_config_parse(&c, PORTS "peers = ();\n", "min", err, sizeof(err)), 0);
+	wg_config_free(&c);
+}
+
+/* Good variations: each parses, and the one field named has the value given. */
+static void test_good_values(void)
+{
+	static const struct {
+		const char *text;
+		uint32_t fwmark;
+		uint16_t keepalive;
+	} cases[] = {
+		{ "interface = { fwmark = 0xffffffff; };\n" PORTS, 0xffffffffu, 0 },
+		{ "interface = { fwmark = 0x80000000; };\n" PORTS, 0x80000000u, 0 },
+		{ "interface = { fwmark = 4294967295L; };\n" PORTS, 0xffffffffu, 0 },
+		{ "interface = { fwmark = 2147483647; };\n" PORTS, 0x7fffffffu, 0 },
+		{ "interface = { fwmark = 0x00000000ffffffff; };\n" PORTS, 0xffffffffu, 0 },
+		/* Numbers in strings and comments are not the guard's business. */
+		{ "interface = { name = \"99999999999\"; }; # 99999999999\n"
+		  "/* 0x123456789 */ // 4294967297\n" PORTS, 0, 0 },
+		{ PORTS "peers = ( { public_key = \"" PUB2 "\"; persistent_keepalive = 65535; } );",
+		  0, 65535 },
+		{ PORTS "peers = ( { public_key = \"" PUB2 "\"; persistent_keepalive = 0x0; } );",
+		  0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct wg_config c;
+		char err[WG_CONFIG_ERR_LEN] = "";
+
+		if (!CHECK_EQ(wg_config_parse(&c, cases[i].text, "good", err, sizeof(err)), 0)) {
+			fprintf(stderr, "  good case %zu: %s\n", i, err);
+			continue;
+		}
+		CHECK_EQ(c.fwmark, cases[i].fwmark);
+		if (c.n_peers)
+			CHECK_EQ(c.peers[0].persistent_keepalive, cases[i].keepalive);
+		wg_config_free(&c);
+	}
+}
+
+struct bad {
+	const char *text;
+	unsigned line;          /* 0: a message without a line */
+	const char *reason;     /* a substring of the message */
+};
+
+#define PEER(body) PORTS "peers = (\n  { public_key = \"" PUB2 "\"; " body " }\n);\n"
+#define PORT(body) "ports = (\n  { name = \"p0\"; device = \"net_null0\"; role = \"both\"; " \
+	body " }\n);\n"
+
+static const char long_device[] =
+	"ports = ( { name = \"p\"; role = \"both\"; device = \""
+	"0123456789012345678901234567890123456789012345678901234567890123456789"
+	"0123456789012345678901234567890123456789012345678901234567890123456789"
+	"0123456789012345678901234567890123456789012345678901234567890123456789"
+	"01234567890123456789012345678901234567890123456789"
+	"\"; } );\n";
+
+static const struct bad bad_cases[] = {
+	/* syntax, as libconfig reports it */
+	{ "interface = {\n  name = ;\n};\n" PORTS, 2, "syntax error" },
+	{ "interface = { listen_port = 1; listen_port = 2; };\n" PORTS, 1, "duplicate setting" },
+	{ PORTS "peers = (\n", 3, "syntax error" },
+	/* what libconfig 1.5 would get wrong, refused before it reads */
+	{ "interface = {\n  listen_port = 4294967297;\n};\n" PORTS, 2, "too large" },
+	{ "interface = {\n\n  fwmark = 0x100000000;\n};\n" PORTS, 3, "too large" },
+	{ "interface = { mtu = -99999999999; };\n" PORTS, 1, "too large" },
+	{ "interface = { mtu = 2147483648; };\n" PORTS, 1, "too large" },
+	{ "/* a\n comment */ \"a\nstring\"\n@include \"/etc/passwd\"\n" PORTS, 4, "@include" },
+	/* unknown settings: typos are errors */
+	{ "interfase = { };\n" PORTS, 1, "unknown setting 'interfase' in the top level" },
+	{ "interface = {\n  privat_key = \"" PRIV1 "\";\n};\n" PORTS, 2,
+	  "unknown setting 'privat_key' in interface (known: name, private_key" },
+	{ PORT("\n  adresses = [ \"192.0.2.1/24\" ];"), 3, "unknown setting 'adresses' in port" },
+	{ PEER("\n  allowed_ip = [ \"10.0.0.1/32\" ];"), 4, "unknown setting 'allowed_ip' in peer" },
+	/* types */
+	{ "interface = \"wgdp0\";\n" PORTS, 1, "'interface' must be a group" },
+	{ "interface = { name = 5; };\n" PORTS, 1, "'name' must be a string" },
+	{ "interface = {\n  listen_port = \"51820\";\n};\n" PORTS, 2, "'listen_port' must be an integer" },
+	{ "interface = { mtu = 1420.0; };\n" PORTS, 1, "'mtu' must be an integer" },
+	{ "interface = { fwmark = true; };\n" PORTS, 1, "'fwmark' must be an integer" },
+	{ "ports = { name = \"p\"; };\n", 1, "'ports' must be a list" },
+	{ "ports = [ \"p\" ];\n", 1, "'ports' must be a list" },
+	{ "ports = (\n  \"p\"\n);\n", 2, "each port must be a group" },
+	{ PORTS "peers = {\n};\n", 2, "'peers' must be a list" },
+	{ PORTS "peers = ( (1) );\n", 2, "each peer must be a group" },
+	{ PORT("addresses = \"192.0.2.1/24\";"), 2, "'addresses' must be an array of strings" },
+	{ PORT("addresses = [ 1, 2 ];"), 2, "'addresses' must hold only strings" },
+	{ PORT("addresses = ( \"192.0.2.1/24\",\n \"192.0.2.2/24\", 3 );"), 3, "only strings" },
+	{ PEER("allowed_ips = \"10.0.0.1/32\";"), 3, "'allowed_ips' must be an array" },
+	{ PEER("persistent_keepalive = \"25\";"), 3, "must be an integer" },
+	/* required */
+	{ "", 0, "no 'ports'" },
+	{ "interface = { };\n", 0, "no 'ports'" },
+	{ "ports = ();\n", 1, "'ports' is empty" },
+	{ "ports = [];\n", 1, "'ports' is empty" },
+	{ "ports = (\n  { device = \"net_null0\"; role = \"both\"; }\n);\n", 2, "port without 'name'" },
+	{ "ports = (\n  { name = \"p\"; role = \"both\"; }\n);\n", 2, "port 'p' without 'device'" },
+	{ "ports = (\n  { name = \"p\"; device = \"d\"; }\n);\n", 2, "port 'p' without 'role'" },
+	{ PORTS "peers = (\n  { endpoint = \"192.0.2.1:1\"; }\n);\n", 3, "peer without 'public_key'" },
+	/* roles */
+	{ "ports = (\n  { name = \"a\"; device = \"d0\"; role = \"wan\"; }\n);\n", 1,
+	  "no port has role \"lan\"" },
+	{ "ports = (\n  { name = \"a\"; device = \"d0\"; role = \"lan\"; },\n"
+	  "  { name = \"b\"; device = \"d1\"; role = \"lan\"; }\n);\n", 1, "no port has role \"wan\"" },
+	{ PORT("role = \"WAN\";"), 2, "duplicate setting" },
+	{ "ports = ( { name = \"a\"; device = \"d\"; role = \"WAN\"; } );\n", 1,
+	  "'role' must be \"wan\", \"lan\" or \"both\", not 'WAN'" },
+	/* duplicates */
+	{ "ports = (\n  { name = \"a\"; device = \"d0\"; role = \"wan\"; },\n"
+	  "  { name = \"a\"; device = \"d1\"; role = \"lan\"; }\n);\n", 3,
+	  "port name 'a' is already used at line 2" },
+	{ "ports = (\n  { name = \"a\"; device = \"net_tap0,iface=x\"; role = \"wan\"; },\n"
+	  "  { name = \"b\";\n    device = \"net_tap0,iface=y\"; role = \"lan\"; }\n);\n", 4,
+	  "device 'net_tap0' is already used by port 'a' at line 2" },
+	{ PORTS "peers = (\n  { public_key = \"" PUB2 "\"; },\n  { public_key = \"" PUB3 "\"; },\n"
+	  "  { public_key = \"" PUB2 "\"; },\n  { public_key = \"" PUB3 "\"; }\n);\n", 5,
+	  "same public_key as the peer at line 3" },
+	/* the interface itself as a peer */
+	{ "interface = { private_key = \"" PRIV1 "\"; };\n" PORTS "peers = (\n"
+	  "  { public_key = \"" PUB2 "\"; },\n  {\n    public_key = \"" PUB1 "\"; }\n);\n", 6,
+	  "the interface's own public key" },
+	/* keys */
+	{ "interface = {\n  private_key = \"abc\";\n};\n" PORTS, 2, "'private_key' is not a key" },
+	{ "interface = { private_key = \"" PRIV1 "=\"; };\n" PORTS, 1, "not a key in base64" },
+	{ "interface = { private_key = \" " PRIV1 "\"; };\n" PORTS, 1, "not a key in base64" },
+	{ "interface = { private_key = \"" ZERO "\"; };\n" PORTS, 1, "all zero" },
+	{ PEER("preshared_key = \"" PUB2 "x\";"), 3, "'preshared_key' is not a key" },
+	{ PORTS "peers = ( { public_key = \"6gzng5w1XvqNPytYe4kdSFX3nGy6irAFzcU0H6ypQmc\"; } );\n",
+	  2, "'public_key' is not a key" },
+	{ "interface = {\n  private_key = \"" PRIV1 "\";\n  private_key_file = \"/k\";\n};\n" PORTS,
+	  3, "not both" },
+	{ "interface = {\n  private_key_file = \"/nonexistent/wgdp.key\";\n};\n" PORTS, 2,
+	  "private_key_file '/nonexistent/wgdp.key': No such file" },
+	{ "interface = { private_key_file = \"/\"; };\n" PORTS, 1, "not a regular file" },
+	{ "interface = { private_key_file = \"\"; };\n" PORTS, 1, "'private_key_file' is empty" },
+	{ "interface = { private_key_file = 1; };\n" PORTS, 1, "must be a string" },
+	/* addresses */
+	{ PORT("addresses = [ \"192.0.2.1/24\",\n  \"192.0.2.1/33\" ];"), 3,
+	  "'192.0.2.1/33' is not an address with a prefix length" },
+	{ PORT("addresses = [ \"192.0.2.300/24\" ];"), 2, "is not an address" },
+	/* libconfig would name the line of the closing bracket for the last element */
+	{ PORT("addresses = [\n    \"192.0.2.1/24\",\n    \"bad\" # here\n\n  ];"), 4,
+	  "'bad' is not an address" },
+	{ PEER("allowed_ips = (\n \"10.0.0.0/8\",\n /* , */ \"fd00::1/64\"\n);"), 5,
+	  "allowed IP 'fd00::1/64'" },
+	{ PORT("addresses = [ \"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\" ];"), 2,
+	  "'a' is not an address" },
+	{ PORT("addresses = [ \"10.0.0.1/8\", \"10.0.0.2/8\", \"10.0.0.3/8\", \"10.0.0.4/8\",\n"
+	       "\"10.0.0.5/8\", \"10.0.0.6/8\", \"10.0.0.7/8\", \"10.0.0.8/8\",\n"
+	       "\"10.0.0.9/8\" ];"), 4, "too many addresses (at most 8" },
+	{ PORT("gateway4 = \"2001:db8::1\";"), 2, "'gateway4' must be an IPv4 address" },
+	{ PORT("gateway6 = \"192.0.2.1\";"), 2, "'gateway6' must be an IPv6 address" },
+	{ PORT("gateway4 = \"192.0.2.1/24\";"), 2, "'gateway4' must be an IPv4 address" },
+	{ PEER("endpoint = \"2001:db8::1:51820\";"), 3, "'endpoint' must be IPv4:port or [IPv6]:port" },
+	{ PEER("endpoint = \"vpn.example.com:51820\";"), 3, "host names are not resolved" },
+	{ PEER("endpoint = \"192.0.2.1:0\";"), 3, "'endpoint' must be" },
+	{ PEER("endpoint = \"[fe80::1%eth0]:1\";"), 3, "'endpoint' must be" },
+	{ PEER("allowed_ips = [ \"10.0.0.0/8\",\n \"10.0.0.1/24\" ];"), 4,
+	  "allowed IP '10.0.0.1/24' has bits set past its prefix length (the network is "
+	  "10.0.0.0/24)" },
+	{ PEER("allowed_ips = [ \"fd00::1/64\" ];"), 3, "(the network is fd00::/64)" },
+	{ PEER("allowed_ips = [ \"10.0.0.0/8x\" ];"), 3, "'10.0.0.0/8x' is not an IP prefix" },
+	/* numbers */
+	{ "interface = { listen_port = 0; };\n" PORTS, 1, "'listen_port' must be 1..65535, not 0" },
+	{ "interface = { listen_port = 65536; };\n" PORTS, 1, "must be 1..65535, not 65536" },
+	{ "interface = { listen_port = -1; };\n" PORTS, 1, "must be 1..65535, not -1" },
+	{ "interface = { mtu = 1279; };\n" PORTS, 1, "'mtu' must be 1280..9000" },
+	{ "interface = { mtu = 9001; };\n" PORTS, 1, "'mtu' must be 1280..9000" },
+	{ "interface = { fwmark = -1; };\n" PORTS, 1, "'fwmark' must be 0..4294967295, not -1" },
+	{ "interface = { fwmark = 4294967296L; };\n" PORTS, 1, "'fwmark' must be 0..4294967295" },
+	{ PORT("mtu = 1279;"), 2, "'mtu' must be 1280..9216" },
+	{ PORT("mtu = 9217;"), 2, "'mtu' must be 1280..9216" },
+	{ PEER("persistent_keepalive = 65536;"), 3, "'persistent_keepalive' must be 0..65535" },
+	{ PEER("persistent_keepalive = -1;"), 3, "'persistent_keepalive' must be 0..65535" },
+	/* names, devices, paths */
+	{ "interface = { name = \"abcdefghijklmnop\"; };\n" PORTS, 1, "'name' must be 1..15 characters" },
+	{ "interface = { name = \"\"; };\n" PORTS, 1, "'name' must be 1..15" },
+	{ "interface = { name = \"wg 0\"; };\n" PORTS, 1, "not 'wg 0'" },
+	{ "interface = { name = \"wg/0\"; };\n" PORTS, 1, "'name' must be" },
+	{ "interface = { name = \"..\"; };\n" PORTS, 1, "'name' must be" },
+	{ "interface = { name = \"a\\n\"; };\n" PORTS, 1, "not 'a?'" },
+	{ "ports = (\n  { name = \"0123456789abcdef\"; device = \"d\"; role = \"both\"; }\n);\n", 2,
+	  "'name' must be 1..15" },
+	{ long_device, 1, "'device' must be 1..255 characters, not 260" },
+	{ "ports = ( { name = \"p\"; device = \"\"; role = \"both\"; } );\n", 1, "'device' must be 1..255" },
+	{ "ports = ( { name = \"p\"; device = \"net_tap0, iface=x\"; role = \"both\"; } );\n", 1,
+	  "'device' may not hold spaces" },
+	{ "interface = { uapi_socket = \"/"
+	  "0123456789012345678901234567890123456789012345678901234567890123456789"
+	  "0123456789012345678901234567890123456\"; };\n" PORTS, 1,
+	  "'uapi_socket' must be 1..107 characters, not 108" },
+	{ "interface = { jsonrpc_socket = \"\"; };\n" PORTS, 1, "'jsonrpc_socket' must be 1..107" },
+	/* too many ports: the ninth is at fault */
+	{ "ports = (\n"
+	  "{ name = \"a\"; device = \"d0\"; role = \"wan\"; }, { name = \"b\"; device = \"d1\"; role = \"lan\"; },\n"
+	  "{ name = \"c\"; device = \"d2\"; role = \"lan\"; }, { name = \"d\"; device = \"d3\"; role = \"lan\"; },\n"
+	  "{ name = \"e\"; device = \"d4\"; role = \"lan\"; }, { name = \"f\"; device = \"d5\"; role = \"lan\"; },\n"
+	  "{ name = \"g\"; device = \"d6\"; role = \"lan\"; }, { name = \"h\"; device = \"d7\"; role = \"lan\"; },\n"
+	  "{ name = \"i\"; device = \"d8\"; role = \"lan\"; }\n);\n", 6, "too many ports (at most 8)" },
+};
+
+/* The message is "ORIGIN:LINE: reason", or "ORIGIN: reason" without a line. */
+static bool message_is(const char *err, const char *origin, unsigned line, const char *reason)
+{
+	char head[128];
+
+	if (line)
+		snprintf(head, sizeof(head), "%s:%u: ", origin, line);
+	else
+		snprintf(head, sizeof(head), "%s: ", origin);
+	return strncmp(err, head, strlen(head)) == 0 && strstr(err, reason) != NULL;
+}
+
+static void test_bad_table(void)
+{
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad *t = &bad_cases[i];
+		struct wg_config c, poison;
+		char err[WG_CONFIG_ERR_LEN] = "";
+
+		memset(&c, 0x5a, sizeof(c));
+		poison = c;
+		if (!CHECK_EQ(wg_config_parse(&c, t->text, "bad.conf", err, sizeof(err)), -1)) {
+			fprintf(stderr, "  bad case %zu accepted: %s\n", i, t->text);
+			wg_config_free(&c);
+			continue;
+		}
+		if (!CHECK(message_is(err, "bad.conf", t->line, t->reason)))
+			fprintf(stderr, "  bad case %zu: got \"%s\", want line %u and \"%s\"\n", i,
+				err, t->line, t->reason);
+		CHECK_MEM(&c, &poison, sizeof(c));
+	}
+}
+
+/* Small or missing error buffers, and the default origin. */
+static void test_err_buffer(void)
+{
+	struct wg_config c;
+	char small[8];
+
+	memset(small, 'x', sizeof(small));
+	CHECK_EQ(wg_config_parse(&c, "ports = ();", "file.conf", small, sizeof(small)), -1);
+	CHECK(strcmp(small, "file.co") == 0);
+	CHECK_EQ(wg_config_parse(&c, "ports = ();", "file.conf", NULL, 0), -1);
+	CHECK_EQ(wg_config_parse(&c, "ports = ();", "file.conf", small, 0), -1);
+	{
+		char err[WG_CONFIG_ERR_LEN];
+
+		CHECK_EQ(wg_config_parse(&c, "ports = ();", NULL, err, sizeof(err)), -1);
+		CHECK(strncmp(err, "(config):1: ", 12) == 0);
+		CHECK_EQ(wg_config_parse(&c, NULL, "x", err, sizeof(err)), -1);
+	}
+}
+
+/* Shapes that would cost libconfig more than linear time are refused before it reads. */
+static void test_shape(void)
+{
+	char text[2048], err[WG_CONFIG_ERR_LEN];
+	struct wg_config c;
+	size_t n;
+
+	n = (size_t)snprintf(text, sizeof(text), "x = {\n");
+	for (int i = 0; i < 65; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "a%d = 1;\n", i);
+	snprintf(text + n, sizeof(text) - n, "};\n");
+	CHECK_EQ(wg_config_parse(&c, text, "wide", err, sizeof(err)), -1);
+	CHECK(message_is(err, "wide", 66, "too many settings in one group"));
+
+	n = (size_t)snprintf(text, sizeof(text), PORTS "peers = ");
+	for (int i = 0; i < 17; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "(\n");
+	CHECK_EQ(wg_config_parse(&c, text, "deep", err, sizeof(err)), -1);
+	if (!CHECK(message_is(err, "deep", 18, "nested too deeply")))
+		fprintf(stderr, "  %s\n", err);
+}
+
+/* ---- files ---- */
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!CHECK(f != NULL))
+		return;
+	CHECK_EQ(fwrite(data, 1, len, f), len);
+	CHECK_EQ(fclose(f), 0);
+}
+
+static void path_in_tmp(char *out, size_t cap, const char *name)
+{
+	snprintf(out, cap, "%s/%s", tmp_dir, name);
+}
+
+struct key_file_case {
+	const char *content;
+	size_t len;
+	bool ok;
+};
+
+static void test_key_files(void)
+{
+	static const struct key_file_case cases[] = {
+		{ PRIV1 "\n", 45, true },
+		{ PRIV1, 44, true },
+		{ PRIV1 "\n\n", 46, false },
+		{ PRIV1 "\r\n", 46, false },
+		{ " " PRIV1, 45, false },
+		{ PRIV1 " ", 45, false },
+		{ "", 0, false },
+		{ "not a key\n", 10, false },
+		{ PRIV1 PRIV1, 88, false },
+		{ PRIV1 "\0", 45, false },
+	};
+	char key[256], text[512], err[WG_CONFIG_ERR_LEN];
+	struct wg_config c;
+
+	path_in_tmp(key, sizeof(key), "k.key");
+	snprintf(text, sizeof(text), "interface = {\n  private_key_file = \"%s\";\n};\n" PORTS
+		 "peers = ( { public_key = \"" PUB2 "\"; } );\n", key);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_file(key, cases[i].content, cases[i].len);
+		err[0] = '\0';
+		if (!CHECK_EQ(wg_config_parse(&c, text, "kf", err, sizeof(err)), cases[i].ok ? 0 : -1)) {
+			fprintf(stderr, "  key file case %zu: %s\n", i, err);
+			continue;
+		}
+		if (cases[i].ok) {
+			CHECK(c.has_private_key && key_is(c.private_key, PRIV1));
+			wg_config_free(&c);
+		} else {
+			CHECK(message_is(err, "kf", 2, "does not hold one key in base64"));
+		}
+	}
+	/* The interface's own key in a file is still refused as a peer. */
+	write_file(key, PRIV1 "\n", 45);
+	snprintf(text, sizeof(text), "interface = {\n  private_key_file = \"%s\";\n};\n" PORTS
+		 "peers = ( { public_key = \"" PUB1 "\"; } );\n", key);
+	CHECK_EQ(wg_config_parse(&c, text, "kf", err, sizeof(err)), -1);
+	CHECK(message_is(err, "kf", 5, "own public key"));
+	CHECK_EQ(unlink(key), 0);
+
+	/* A FIFO must not block the parse. */
+	CHECK_EQ(mkfifo(key, 0600), 0);
+	snprintf(text, sizeof(text), "interface = { private_key_file = \"%s\"; };\n" PORTS, key);
+	CHECK_EQ(wg_config_parse(&c, text, "kf", err, sizeof(err)), -1);
+	CHECK(message_is(err, "kf", 1, "not a regular file"));
+	CHECK_EQ(unlink(key), 0);
+}
+
+/* wg_config_load: relative key files beside the configuration, and what can go wrong
+ * with the file itself. */
+static void test_load(void)
+{
+	static const char cfg_text[] =
+		"interface = {\n  private_key_file = \"gw.key\";\n};\n" PORTS;
+	char cfg[256], key[256], err[WG_CONFIG_ERR_LEN], want[300];
+	struct wg_config c;
+
+	path_in_tmp(cfg, sizeof(cfg), "gw.conf");
+	path_in_tmp(key, sizeof(key), "gw.key");
+	write_file(key, PRIV1 "\n", 45);
+	write_file(cfg, cfg_text, sizeof(cfg_text) - 1);
+	err[0] = '\0';
+	if (CHECK_EQ(wg_config_load(&c, cfg, err, sizeof(err)), 0)) {
+		CHECK(c.has_private_key && key_is(c.private_key, PRIV1));
+		wg_config_free(&c);
+	} else {
+		fprintf(stderr, "  %s\n", err);
+	}
+	/* wg_config_parse takes the same relative path from the current directory. */
+	CHECK_EQ(wg_config_parse(&c, cfg_text, "cwd", err, sizeof(err)), -1);
+	CHECK(message_is(err, "cwd", 2, "private_key_file 'gw.key': No such file"));
+	CHECK_EQ(unlink(key), 0);
+
+	/* An error names the file given. */
+	CHECK_EQ(wg_config_load(&c, cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/gw.key", tmp_dir);
+	CHECK(message_is(err, cfg, 2, want));
+
+	/* A NUL would hide the rest of the file from libconfig. */
+	write_file(cfg, PORTS "\n\0peers = ();\n", sizeof(PORTS) + 13);
+	CHECK_EQ(wg_config_load(&c, cfg, err, sizeof(err)), -1);
+	CHECK(message_is(err, cfg, 3, "NUL byte"));
+	CHECK_EQ(unlink(cfg), 0);
+
+	CHECK_EQ(wg_config_load(&c, cfg, err, sizeof(err)), -1);
+	CHECK(message_is(err, cfg, 0, "No such file or directory"));
+	CHECK_EQ(wg_config_load(&c, tmp_dir, err, sizeof(err)), -1);
+	CHECK(message_is(err, tmp_dir, 0, "not a regular file"));
+}
+
+/* Many peers: duplicates are still found (by sorting), and quickly. */
+static void test_many_peers(void)
+{
+	enum { N = 5000 };
+	size_t cap = 128 + (size_t)N * 80;
+	char *text = malloc(cap), err[WG_CONFIG_ERR_LEN] = "";
+	size_t n;
+	struct wg_config c;
+	uint8_t k[WG_KEY_LEN];
+	char b64[WG_KEY_B64_LEN + 1];
+
+	if (!CHECK(text != NULL))
+		return;
+	n = (size_t)snprintf(text, cap, PORTS "peers = (\n");
+	for (unsigned i = 0; i < N; i++) {
+		memset(k, 0, sizeof(k));
+		memcpy(k, &i, sizeof(i));
+		wg_key_to_base64(b64, k);
+		n += (size_t)snprintf(text + n, cap - n, "%s{ public_key = \"%s\"; }\n",
+				      i ? "," : "", b64);
+	}
+	snprintf(text + n, cap - n, ");\n");
+	if (CHECK_EQ(wg_config_parse(&c, text, "many", err, sizeof(err)), 0)) {
+		CHECK_EQ(c.n_peers, N);
+		CHECK_EQ(c.peers[N - 1].line, N + 2);
+		wg_config_free(&c);
+	}
+	/* The peer on line 4002 takes the key of the one on line 19. */
+	{
+		char *p4000 = text, *p17 = text;
+
+		for (unsigned line = 1; line < 4002; line++)
+			p4000 = strchr(p4000, '\n') + 1;
+		for (unsigned line = 1; line < 19; line++)
+			p17 = strchr(p17, '\n') + 1;
+		memcpy(strchr(p4000, '"') + 1, strchr(p17, '"') + 1, WG_KEY_B64_LEN);
+	}
+	CHECK_EQ(wg_config_parse(&c, text, "many", err, sizeof(err)), -1);
+	CHECK(message_is(err, "many", 4002, "same public_key as the peer at line 19"));
+	free(text);
+}
+
+static void test_examples(void)
+{
+	static const char *const names[] = { "example.conf", "one-arm.conf" };
+	char path[512], err[WG_CONFIG_ERR_LEN];
+	struct wg_config c;
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", conf_dir, names[i]);
+		err[0] = '\0';
+		if (!CHECK_EQ(wg_config_load(&c, path, err, sizeof(err)), 0)) {
+			fprintf(stderr, "  %s\n", err);
+			continue;
+		}
+		CHECK(c.has_private_key);
+		CHECK_EQ(c.n_peers, 2);
+		CHECK_EQ(c.n_ports, i == 0 ? 2 : 1);
+		CHECK_EQ(c.ports[0].role, i == 0 ? WG_ROLE_WAN : WG_ROLE_BOTH);
+		wg_config_free(&c);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static char conf[4096];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s VECTOR_DIR\n", argv[0]);
+		return 2;
+	}
+	snprintf(conf, sizeof(conf), "%s/../../conf", argv[1]);
+	conf_dir = conf;
+	CHECK_EQ(wg_crypto_init(), 0);
+	if (!CHECK(mkdtemp(tmp_dir) != NULL))
+		return check_report("config");
+
+	test_full();
+	test_defaults();
+	test_good_values();
+	test_bad_table();
+	test_err_buffer();
+	test_shape();
+	test_key_files();
+	test_load();
+	test_many_peers();
+	test_examples();
+
+	CHECK_EQ(rmdir(tmp_dir), 0);
+	return check_report("config");
+}
