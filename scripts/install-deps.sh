@@ -10,6 +10,8 @@ PKGS=(
 	libdpdk-dev dpdk libipsec-mb-dev libsodium-dev libb2-dev libconfig-dev libjansson-dev libpcap-dev
 	# real peers and test tooling
 	wireguard-go wireguard-tools iproute2 iputils-ping iperf3 python3 procps
+	# end-to-end tests: offloads off on the veths the gateway's af_packet ports use
+	ethtool
 )
 
 missing=()

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wgdp: the gateway. `wgdp [EAL options] -- -c FILE`
+ *
+ * The main lcore is the control lcore; every other lcore given to EAL runs a worker. With
+ * a single lcore the main lcore runs the worker loop and the control loop in turn.
+ * SIGINT and SIGTERM stop it cleanly (keys wiped); SIGUSR1 prints the counters.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_lcore.h>
+
+#include "wg_config.h"
+#include "wg_crypto.h"
+#include "wg_gw.h"
+#include "wg_noise.h"
+
+static volatile sig_atomic_t stop_requested, dump_requested;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		dump_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [EAL options] -- -c FILE [--max-peers N]\n"
+		"  -c, --config FILE   configuration file (see docs/configuration.md)\n"
+		"      --max-peers N   capacity of the peer table (default: 1024, or the\n"
+		"                      number of configured peers if larger)\n", prog);
+}
+
+struct opts {
+	const char *config;
+	uint32_t max_peers;
+};
+
+static int parse_args(struct opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "max-peers", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'p': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || v == 0 || v > (1u << 21)) {
+				fprintf(stderr, "wgdp: --max-peers must be 1..%u\n", 1u << 21);
+				return -1;
+			}
+			o->max_peers = (uint32_t)v;
+			break;
+		}
+		default:
+			return -1;
+		}
+	}
+	if (o->config == NULL || optind != argc)
+		return -1;
+	return 0;
+}
+
+static int worker_main(void *arg)
+{
+	struct wg_worker *w = arg;
+	struct wg_gw *gw = *(struct wg_gw **)w;   /* first member */
+
+	wg_gw_worker_register(w);
+	while (!wg_gw_stopping(gw))
+		wg_gw_worker_poll(w, wg_gw_now());
+	wg_gw_worker_unregister(w);
+	return 0;
+}
+
+static void control_loop(struct wg_gw *gw, struct wg_worker *inline_worker)
+{
+	while (!stop_requested) {
+		uint64_t now = wg_gw_now();
+
+		if (inline_worker)
+			wg_gw_worker_poll(inline_worker, now);
+		wg_gw_control_poll(gw, now);
+		if (dump_requested) {
+			dump_requested = 0;
+			wg_gw_dump_stats(gw, stdout);
+			fflush(stdout);
+		}
+	}
+}
+
+static int run(const struct opts *o)
+{
+	struct wg_config cfg;
+	struct wg_gw_params prm = { .max_peers = o->max_peers };
+	char err[WG_CONFIG_ERR_LEN];
+	struct wg_gw *gw;
+	unsigned lcore, i = 0;
+
+	if (wg_config_load(&cfg, o->config, err, sizeof(err)) != 0) {
+		fprintf(stderr, "wgdp: %s\n", err);
+		return 1;
+	}
+	prm.n_workers = rte_lcore_count() - 1;
+	prm.single_lcore = prm.n_workers == 0;
+	if (prm.single_lcore)
+		prm.n_workers = 1;
+	gw = wg_gw_create(&cfg, &prm, err, sizeof(err));
+	wg_config_free(&cfg);
+	if (gw == NULL || wg_gw_start(gw, err, sizeof(err)) != 0) {
+		fprintf(stderr, "wgdp: %s\n", err);
+		wg_gw_destroy(gw);
+		return 1;
+	}
+	wg_gw_describe(gw, stdout);
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		printf("wgdp: lcore %u: worker %u\n", lcore, i);
+		rte_eal_remote_launch(worker_main, wg_gw_worker(gw, i++), lcore);
+	}
+	printf("wgdp: ready\n");
+	fflush(stdout);
+	control_loop(gw, prm.single_lcore ? wg_gw_worker(gw, 0) : NULL);
+	wg_gw_request_stop(gw);
+	rte_eal_mp_wait_lcore();
+	wg_gw_dump_stats(gw, stdout);
+	wg_gw_destroy(gw);
+	printf("wgdp: stopped\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	int n, rc;
+
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "wgdp: EAL initialisation failed\n");
+		return 1;
+	}
+	argv[n] = argv[0];
+	if (parse_args(&o, argc - n, argv + n) != 0) {
+		usage(argv[0]);
+		rte_eal_cleanup();
+		return 2;
+	}
+	if (wg_crypto_init() != 0) {
+		fprintf(stderr, "wgdp: libsodium initialisation failed\n");
+		rte_eal_cleanup();
+		return 1;
+	}
+	wg_noise_init();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	rc = run(&o);
+	rte_eal_cleanup();
+	return rc;
+}

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+
+#include "wg_allowedips.h"
+
+static uint32_t host_v4(const struct wg_prefix *p)
+{
+	const uint8_t *b = p->ip.addr;
+
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+int wg_allowedips_init(struct wg_allowedips *a, const char *name, uint32_t max_v4,
+		       uint32_t max_v6, uint32_t tbl8s_v4, uint32_t tbl8s_v6,
+		       struct rte_rcu_qsbr *rcu, int socket)
+{
+	struct rte_lpm_config c4 = { .max_rules = max_v4, .number_tbl8s = tbl8s_v4 };
+	struct rte_lpm6_config c6 = { .max_rules = max_v6, .number_tbl8s = tbl8s_v6 };
+	char n[RTE_LPM_NAMESIZE];
+
+	memset(a, 0, sizeof(*a));
+	a->rcu = rcu;
+	snprintf(n, sizeof(n), "%s4", name);
+	a->v4 = rte_lpm_create(n, socket, &c4);
+	for (int i = 0; i < 2; i++) {
+		snprintf(n, sizeof(n), "%s6%c", name, 'a' + i);
+		a->v6[i] = rte_lpm6_create(n, socket, &c6);
+	}
+	if (!a->v4 || !a->v6[0] || !a->v6[1])
+		goto fail;
+	if (rcu) {
+		struct rte_lpm_rcu_config rc = { .v = rcu, .mode = RTE_LPM_QSBR_MODE_DQ };
+
+		if (rte_lpm_rcu_qsbr_add(a->v4, &rc) != 0)
+			goto fail;
+	}
+	atomic_init(&a->v6_active, a->v6[0]);
+	return 0;
+fail:
+	wg_allowedips_destroy(a);
+	return -1;
+}
+
+void wg_allowedips_destroy(struct wg_allowedips *a)
+{
+	rte_lpm_free(a->v4);
+	rte_lpm6_free(a->v6[0]);
+	rte_lpm6_free(a->v6[1]);
+	free(a->pending);
+	memset(a, 0, sizeof(*a));
+}
+
+static struct rte_lpm6 *inactive6(struct wg_allowedips *a)
+{
+	struct rte_lpm6 *active = atomic_load_explicit(&a->v6_active, memory_order_relaxed);
+
+	return active == a->v6[0] ? a->v6[1] : a->v6[0];
+}
+
+static int apply6(struct rte_lpm6 *t, const struct wg_allowedips_change *c)
+{
+	if (c->remove)
+		return rte_lpm6_delete(t, c->prefix.ip.addr, c->prefix.len) == 0 ? 0 : -1;
+	return rte_lpm6_add(t, c->prefix.ip.addr, c->prefix.len, c->peer) == 0 ? 0 : -1;
+}
+
+/* Record an IPv6 change: made now on the inactive copy, replayed on the other at commit. */
+static int change6(struct wg_allowedips *a, const struct wg_allowedips_change *c)
+{
+	if (a->n_pending == a->cap_pending) {
+		uint32_t cap = a->cap_pending ? a->cap_pending * 2 : 64;
+		struct wg_allowedips_change *p = realloc(a->pending, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		a->pending = p;
+		a->cap_pending = cap;
+	}
+	if (apply6(inactive6(a), c) != 0)
+		return -1;
+	a->pending[a->n_pending++] = *c;
+	return 0;
+}
+
+void wg_allowedips_begin(struct wg_allowedips *a)
+{
+	a->n_pending = 0;
+}
+
+int wg_allowedips_insert(struct wg_allowedips *a, const struct wg_prefix *p, uint32_t peer)
+{
+	struct wg_allowedips_change c = { .prefix = *p, .peer = peer };
+	bool existed;
+	uint32_t old;
+
+	if (peer > WG_ALLOWEDIPS_MAX_PEER_ID)
+		return -1;
+	existed = wg_allowedips_owner(a, p, &old);
+	if (p->ip.family == WG_AF_INET) {
+		if (rte_lpm_add(a->v4, host_v4(p), p->len, peer) != 0)
+			return -1;
+	} else if (change6(a, &c) != 0) {
+		return -1;
+	}
+	if (!existed) {
+		if (p->ip.family == WG_AF_INET)
+			a->n_v4++;
+		else
+			a->n_v6++;
+	}
+	return 0;
+}
+
+int wg_allowedips_remove(struct wg_allowedips *a, const struct wg_prefix *p)
+{
+	struct wg_allowedips_change c = { .prefix = *p, .remove = true };
+	uint32_t old;
+
+	if (!wg_allowedips_owner(a, p, &old))
+		return -1;
+	if (p->ip.family == WG_AF_INET) {
+		if (rte_lpm_delete(a->v4, host_v4(p), p->len) != 0)
+			return -1;
+		a->n_v4--;
+	} else {
+		if (change6(a, &c) != 0)
+			return -1;
+		a->n_v6--;
+	}
+	return 0;
+}
+
+void wg_allowedips_commit(struct wg_allowedips *a)
+{
+	struct rte_lpm6 *fresh = inactive6(a);
+
+	if (a->n_pending == 0)
+		return;
+	atomic_store_explicit(&a->v6_active, fresh, memory_order_release);
+	/* No reader may still be inside the old copy when it is changed. */
+	if (a->rcu)
+		rte_rcu_qsbr_synchronize(a->rcu, RTE_QSBR_THRID_INVALID);
+	for (uint32_t i = 0; i < a->n_pending; i++)
+		apply6(inactive6(a), &a->pending[i]);
+	a->n_pending = 0;
+}
+
+bool wg_allowedips_owner(const struct wg_allowedips *a, const struct wg_prefix *p,
+			 uint32_t *peer)
+{
+	struct rte_lpm6 *t;
+
+	if (p->ip.family == WG_AF_INET)
+		return rte_lpm_is_rule_present(a->v4, host_v4(p), p->len, peer) == 1;
+	t = atomic_load_explicit(&((struct wg_allowedips *)a)->v6_active, memory_order_relaxed);
+	/* During a batch the inactive copy is the newer one. */
+	if (a->n_pending)
+		t = t == a->v6[0] ? a->v6[1] : a->v6[0];
+	return rte_lpm6_is_rule_present(t, p->ip.addr, p->len, peer) == 1;
+}

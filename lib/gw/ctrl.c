@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control lcore's loop and its small jobs: the gateway's own L2/L3 (ARP, neighbour
+ * discovery, ICMP echo, ICMP errors), packets waiting for a next hop, and the events the
+ * workers post (keypair confirmation, handshake requests, roaming).
+ */
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "gw_internal.h"
+
+#define ETH_LEN 14
+#define TIMER_SLICE 256       /* peers whose timers are run per control iteration */
+
+static struct rte_mbuf *alloc_frame(struct wg_gw *gw, uint8_t **data, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(gw->pool);
+
+	if (m == NULL)
+		return NULL;
+	*data = (uint8_t *)rte_pktmbuf_append(m, len);
+	if (*data == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void wg_ctrl_solicit(struct wg_gw *gw, unsigned port, const struct wg_ip *ip, uint64_t now)
+{
+	struct wg_neigh *n = wg_neigh_get(gw, ip, true);
+	const struct wg_port *p = &gw->ports[port];
+	const struct wg_ip *me = wg_port_addr(p, ip->family);
+	uint8_t buf[128], *data;
+	size_t len;
+	struct rte_mbuf *m;
+
+	if (n == NULL || me == NULL || (n->last_request && now - n->last_request < WG_NSEC_PER_SEC))
+		return;
+	n->last_request = now;
+	n->port = (uint16_t)port;
+	len = ip->family == WG_AF_INET ?
+		wg_pkt_build_arp_request(buf, sizeof(buf), p->mac, me->addr, ip->addr) :
+		wg_pkt_build_ns(buf, sizeof(buf), p->mac, me, ip);
+	if (len == 0 || (m = alloc_frame(gw, &data, (uint16_t)len)) == NULL)
+		return;
+	memcpy(data, buf, len);
+	wg_dp_tx(wg_ctrl_ctx(gw), port, m);
+}
+
+static void on_arp(struct wg_gw *gw, struct rte_mbuf *m, unsigned port)
+{
+	const struct wg_port *p = &gw->ports[port];
+	struct wg_arp a;
+	struct wg_ip spa = { .family = WG_AF_INET }, tpa = { .family = WG_AF_INET };
+	uint8_t *data;
+	size_t len;
+
+	if (wg_pkt_parse_arp(&a, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m)) != 0) {
+		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_BAD_FRAME);
+		return;
+	}
+	memcpy(spa.addr, a.spa, 4);
+	memcpy(tpa.addr, a.tpa, 4);
+	rte_pktmbuf_free(m);
+	if (!wg_port_is_ours(p, &tpa)) {
+		/* Refresh what we know, but do not fill the table from others' chatter. */
+		wg_neigh_learn(gw, port, &spa, a.sha, false);
+		return;
+	}
+	wg_neigh_learn(gw, port, &spa, a.sha, true);
+	if (a.op != 1)
+		return;
+	m = alloc_frame(gw, &data, 60);
+	if (m == NULL)
+		return;
+	len = wg_pkt_build_arp_reply(data, 60, p->mac, a.tpa, a.sha, a.spa);
+	if (len == 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	wg_dp_tx(wg_ctrl_ctx(gw), port, m);
+}
+
+static void on_nd(struct wg_gw *gw, struct rte_mbuf *m, unsigned port)
+{
+	const struct wg_port *p = &gw->ports[port];
+	struct wg_nd nd;
+	uint8_t *data, buf[128];
+	size_t len;
+
+	if (wg_pkt_parse_nd(&nd, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m)) != 0) {
+		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_LOCAL_UNHANDLED);
+		return;
+	}
+	rte_pktmbuf_free(m);
+	if (nd.type == 136) {          /* advertisement: the answer to our solicitation */
+		if (nd.has_lladdr)
+			wg_neigh_learn(gw, port, &nd.target, nd.lladdr, false);
+		return;
+	}
+	if (!wg_port_is_ours(p, &nd.target))
+		return;
+	if (nd.has_lladdr && nd.src.family)
+		wg_neigh_learn(gw, port, &nd.src, nd.lladdr, true);
+	/* DAD probes come from :: and are answered to all-nodes; we only answer real ones. */
+	if (!nd.src.family || !nd.has_lladdr)
+		return;
+	len = wg_pkt_build_na(buf, sizeof(buf), p->mac, &nd.target, nd.lladdr, &nd.src, true);
+	if (len == 0 || (m = alloc_frame(gw, &data, (uint16_t)len)) == NULL)
+		return;
+	memcpy(data, buf, len);
+	wg_dp_tx(wg_ctrl_ctx(gw), port, m);
+}
+
+void wg_ctrl_handle_local(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
+{
+	struct wg_pkt_info pi;
+	unsigned port = wg_meta(m)->port;
+
+	(void)now;
+	if (wg_pkt_parse_frame(&pi, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m)) != 0) {
+		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_BAD_FRAME);
+		return;
+	}
+	if (pi.ethertype == 0x0806) {
+		on_arp(gw, m, port);
+	} else if (pi.family == WG_AF_INET6 && pi.proto == 58 &&
+		   (rte_pktmbuf_mtod(m, uint8_t *)[pi.l4_off] == 135 ||
+		    rte_pktmbuf_mtod(m, uint8_t *)[pi.l4_off] == 136)) {
+		on_nd(gw, m, port);
+	} else if (wg_port_is_ours(&gw->ports[port], &pi.dst) &&
+		   wg_pkt_echo_reply(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m))) {
+		wg_dp_tx(wg_ctrl_ctx(gw), port, m);
+	} else {
+		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_LOCAL_UNHANDLED);
+	}
+}
+
+/* Send an inner packet made by the control lcore where it belongs: a peer or the LAN. */
+static void route_inner(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
+{
+	struct wg_pkt_info pi;
+	uint32_t peer;
+
+	if (wg_pkt_parse_ip(&pi, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m)) != 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (wg_allowedips_lookup(&gw->aips, &pi.dst, &peer)) {
+		wg_meta(m)->peer = peer;
+		wg_dp_encrypt_burst(wg_ctrl_ctx(gw), &m, 1, now);
+	} else {
+		wg_dp_lan_out(wg_ctrl_ctx(gw), m, &pi);
+	}
+}
+
+/* The ICMP error a worker asked for, from the gateway's address on the way back. */
+static void icmp_error(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
+{
+	struct wg_meta *meta = wg_meta(m);
+	enum wg_icmp_error kind = (enum wg_icmp_error)(meta->arg & 0xff);
+	struct wg_pkt_info pi;
+	const struct wg_ip *src = NULL;
+	uint8_t buf[1280];
+	size_t len = 0;
+	struct rte_mbuf *out;
+	uint8_t *data;
+
+	if (wg_pkt_parse_ip(&pi, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m)) == 0)
+		for (unsigned i = 0; i < gw->n_ports && !src; i++)
+			src = wg_port_addr(&gw->ports[i], pi.family);
+	if (src)
+		len = wg_pkt_build_icmp_error(buf, sizeof(buf), kind, meta->arg >> 8, src,
+					      rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m));
+	rte_pktmbuf_free(m);
+	if (len == 0 || (out = alloc_frame(gw, &data, (uint16_t)len)) == NULL)
+		return;
+	memcpy(data, buf, len);
+	route_inner(gw, out, now);
+}
+
+/* A frame whose next hop has no MAC yet: hold it (bounded) and ask. */
+void wg_ctrl_resolve(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
+{
+	struct wg_pkt_info pi;
+	struct wg_ip nexthop;
+	unsigned port = wg_meta(m)->port;
+
+	if (wg_pkt_parse_frame(&pi, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m)) != 0 ||
+	    !wg_route_nexthop(gw, port, &pi.dst, &nexthop)) {
+		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_NO_ROUTE);
+		return;
+	}
+	if (gw->n_pending == WG_PENDING_MAX) {
+		wg_drop(wg_ctrl_ctx(gw), gw->pending[0], WG_DROP_NEIGH_UNRESOLVED);
+		memmove(gw->pending, gw->pending + 1, (WG_PENDING_MAX - 1) * sizeof(gw->pending[0]));
+		gw->n_pending--;
+	}
+	gw->pending[gw->n_pending++] = m;
+	wg_ctrl_solicit(gw, port, &nexthop, now);
+}
+
+/* A next hop just became known: send what waited for it, and initiations that waited. */
+void wg_ctrl_neigh_learned(struct wg_gw *gw, const struct wg_ip *ip)
+{
+	unsigned keep = 0;
+	uint64_t now = wg_gw_now();
+
+	for (unsigned i = 0; i < gw->n_pending; i++) {
+		struct rte_mbuf *m = gw->pending[i];
+		unsigned port = wg_meta(m)->port;
+		struct wg_pkt_info pi;
+		struct wg_ip nh;
+		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+
+		if (wg_pkt_parse_frame(&pi, frame, rte_pktmbuf_data_len(m)) == 0 &&
+		    wg_route_nexthop(gw, port, &pi.dst, &nh) && wg_ip_equal(&nh, ip) &&
+		    wg_neigh_lookup(gw, ip, frame)) {
+			wg_dp_tx(wg_ctrl_ctx(gw), port, m);
+			continue;
+		}
+		gw->pending[keep++] = m;
+	}
+	gw->n_pending = keep;
+	for (uint32_t id = 0; id < gw->max_peers; id++) {
+		struct wg_peer *peer = &gw->peers[id];
+
+		if (atomic_load_explicit(&peer->live, memory_order_relaxed) && peer->ep_resolving) {
+			peer->ep_resolving = false;
+			peer->last_init_sent = 0;
+			wg_hs_initiate(gw, peer, now);
+		}
+	}
+}
+
+static void on_confirm(struct wg_gw *gw, struct wg_peer *peer, uint32_t index, uint64_t now)
+{
+	struct wg_gw_keypair *gkp = wg_index_lookup(&gw->index, index, WG_INDEX_KEYPAIR);
+	struct wg_keypair *retired[3];
+	unsigned n;
+
+	if (gkp == NULL || gkp->kp.local_index != index || gkp->peer != peer)
+		return;
+	n = wg_keypairs_received(&peer->noise.keypairs, &gkp->kp, retired);
+	if (peer->noise.keypairs.current != &gkp->kp)
+		return;
+	wg_peer_retire_keypairs(gw, retired, n);
+	wg_peer_publish_keypair(gw, peer);
+	wg_timers_handshake_complete(&peer->timers, now);
+	peer->last_handshake_unix_ns = wg_unix_ns();
+	wg_peer_flush_staged(gw, peer, now);
+}
+
+static void on_event(struct wg_gw *gw, const struct wg_event *ev, uint64_t now)
+{
+	struct wg_peer *peer = wg_peer_get(gw, ev->peer, ev->gen);
+
+	if (peer == NULL)
+		return;
+	switch (ev->type) {
+	case WG_EV_CONFIRM:
+		on_confirm(gw, peer, ev->index, now);
+		break;
+	case WG_EV_HANDSHAKE:
+		atomic_store_explicit(&peer->want_handshake, 0, memory_order_relaxed);
+		wg_hs_initiate(gw, peer, now);
+		break;
+	case WG_EV_ROAM:
+		atomic_store_explicit(&peer->roam_pending, 0, memory_order_relaxed);
+		wg_peer_set_endpoint(gw, peer, &ev->ep, ev->port, ev->mac);
+		break;
+	}
+}
+
+static void drain_ctrl_ring(struct wg_gw *gw, uint64_t now)
+{
+	struct rte_mbuf *pkts[WG_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(gw->ctrl_ring, (void **)pkts, WG_BURST, NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		switch (wg_meta(m)->kind) {
+		case WG_CTRL_HANDSHAKE: wg_hs_handle(gw, m, now); break;
+		case WG_CTRL_LOCAL: wg_ctrl_handle_local(gw, m, now); break;
+		case WG_CTRL_STAGE: wg_peer_stage(gw, m, now); break;
+		case WG_CTRL_ICMP_ERROR: icmp_error(gw, m, now); break;
+		case WG_CTRL_RESOLVE: wg_ctrl_resolve(gw, m, now); break;
+		default: rte_pktmbuf_free(m); break;
+		}
+	}
+}
+
+static void drain_events(struct wg_gw *gw, uint64_t now)
+{
+	struct wg_event ev[WG_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst_elem(gw->event_ring, ev, sizeof(ev[0]), WG_BURST,
+						    NULL);
+
+	for (unsigned i = 0; i < n; i++)
+		on_event(gw, &ev[i], now);
+}
+
+static void run_timers(struct wg_gw *gw, uint64_t now)
+{
+	for (unsigned i = 0; i < TIMER_SLICE && i < gw->max_peers; i++) {
+		struct wg_peer *peer = &gw->peers[gw->timer_cursor];
+
+		gw->timer_cursor = (gw->timer_cursor + 1) % gw->max_peers;
+		if (atomic_load_explicit(&peer->live, memory_order_relaxed))
+			wg_peer_timers_run(gw, peer, now);
+	}
+}
+
+void wg_gw_control_poll(struct wg_gw *gw, uint64_t now)
+{
+	drain_ctrl_ring(gw, now);
+	drain_events(gw, now);
+	run_timers(gw, now);
+	wg_retire_reclaim(gw, false);
+	wg_dp_tx_flush(wg_ctrl_ctx(gw));
+}

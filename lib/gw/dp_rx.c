@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker's receive side: classify a burst, decrypt the data messages of it together,
+ * and send what comes out to the LAN or (relay) back into the encrypt path. Packets for the
+ * control lcore (handshakes, ARP, neighbour discovery, ICMP to our addresses) leave through
+ * its ring. Every drop is counted under its reason.
+ */
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "gw_internal.h"
+#include "wg_cookie.h"
+
+struct rx_burst {
+	struct rte_mbuf *dec[WG_BURST];
+	struct wg_pkt_info dec_pi[WG_BURST];
+	uint16_t n_dec;
+	struct rte_mbuf *enc[WG_BURST];
+	uint16_t n_enc;
+};
+
+void wg_dp_to_ctrl(struct wg_worker *w, struct rte_mbuf *m, enum wg_ctrl_kind kind)
+{
+	wg_meta(m)->kind = (uint16_t)kind;
+	if (rte_ring_mp_enqueue(w->gw->ctrl_ring, m) != 0)
+		wg_drop(w, m, WG_DROP_CTRL_RING_FULL);
+}
+
+void wg_dp_post_event(struct wg_worker *w, const struct wg_event *ev)
+{
+	if (rte_ring_mp_enqueue_elem(w->gw->event_ring, (void *)(uintptr_t)ev, sizeof(*ev)) != 0)
+		w->drops[WG_DROP_EVENT_RING_FULL]++;
+}
+
+void wg_dp_icmp_error(struct wg_worker *w, struct rte_mbuf *m, enum wg_icmp_error kind,
+		       uint32_t mtu)
+{
+	wg_meta(m)->arg = (uint32_t)kind | mtu << 8;
+	wg_dp_to_ctrl(w, m, WG_CTRL_ICMP_ERROR);
+}
+
+/* A handshake message: length and mac1 are checked here, so junk never costs the control
+ * lcore anything. Cookie replies carry no mac1; their length is all we can check. */
+static void handshake(struct wg_worker *w, struct rte_mbuf *m, const uint8_t *msg, size_t len,
+		      unsigned type)
+{
+	static const uint16_t want[] = { [WG_MSG_INITIATION] = WG_MSG_INITIATION_LEN,
+		[WG_MSG_RESPONSE] = WG_MSG_RESPONSE_LEN,
+		[WG_MSG_COOKIE_REPLY] = WG_MSG_COOKIE_REPLY_LEN };
+
+	if (len != want[type]) {
+		wg_drop(w, m, WG_DROP_WG_BAD_LENGTH);
+		return;
+	}
+	if (type != WG_MSG_COOKIE_REPLY &&
+	    wg_cookie_check_mac1(&w->gw->dev.cookie, msg, len) != WG_OK) {
+		wg_drop(w, m, WG_DROP_WG_BAD_MAC1);
+		return;
+	}
+	wg_dp_to_ctrl(w, m, WG_CTRL_HANDSHAKE);
+}
+
+static void wg_message(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
+		       const struct wg_pkt_info *pi)
+{
+	const uint8_t *udp = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->l4_off);
+	size_t len = (size_t)(udp[4] << 8 | udp[5]);
+	size_t avail = pi->l3_off + pi->l3_len - pi->l4_off;
+	unsigned type;
+
+	if (len < 8 || len > avail) {
+		wg_drop(w, m, WG_DROP_BAD_FRAME);
+		return;
+	}
+	len -= 8;
+	type = wg_msg_type(udp + 8, len);
+	if (type == WG_MSG_DATA) {
+		if (len < WG_MSG_DATA_MIN_LEN) {
+			wg_drop(w, m, WG_DROP_WG_SHORT);
+			return;
+		}
+		b->dec_pi[b->n_dec] = *pi;
+		b->dec[b->n_dec++] = m;
+	} else if (type >= WG_MSG_INITIATION && type <= WG_MSG_COOKIE_REPLY) {
+		handshake(w, m, udp + 8, len, type);
+	} else {
+		wg_drop(w, m, len < sizeof(struct wg_msg_header) ? WG_DROP_WG_SHORT :
+			WG_DROP_WG_BAD_TYPE);
+	}
+}
+
+static bool is_multicast(const struct wg_ip *ip)
+{
+	return ip->family == WG_AF_INET6 ? ip->addr[0] == 0xff :
+		(ip->addr[0] & 0xf0) == 0xe0 || memcmp(ip->addr, "\xff\xff\xff\xff", 4) == 0;
+}
+
+/* A plaintext packet from the LAN: strip L2 and queue it for encryption. */
+static void from_lan(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
+		     const struct wg_pkt_info *pi)
+{
+	uint8_t *ip;
+
+	if (is_multicast(&pi->dst)) {
+		wg_drop(w, m, WG_DROP_NOT_FOR_US);
+		return;
+	}
+	rte_pktmbuf_adj(m, pi->l3_off);
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - pi->l3_len));
+	ip = rte_pktmbuf_mtod(m, uint8_t *);
+	if (!wg_pkt_dec_ttl(ip, pi->l3_len)) {
+		w->drops[WG_DROP_TTL_EXCEEDED]++;
+		wg_dp_icmp_error(w, m, WG_ICMP_TTL_EXCEEDED, 0);
+		return;
+	}
+	wg_meta(m)->peer = UINT32_MAX;
+	b->enc[b->n_enc++] = m;
+}
+
+static void classify(struct wg_worker *w, struct rx_burst *b, unsigned port, struct rte_mbuf *m)
+{
+	struct wg_gw *gw = w->gw;
+	const struct wg_port *p = &gw->ports[port];
+	struct wg_meta *meta = wg_meta(m);
+	struct wg_pkt_info pi;
+
+	meta->port = (uint16_t)port;
+	if (m->nb_segs != 1) {
+		wg_drop(w, m, WG_DROP_MULTI_SEGMENT);
+		return;
+	}
+	if (wg_pkt_parse_frame(&pi, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m)) != 0) {
+		wg_drop(w, m, pi.ethertype && pi.ethertype != 0x0800 && pi.ethertype != 0x86dd &&
+			pi.ethertype != 0x0806 ? WG_DROP_NOT_IP : WG_DROP_BAD_FRAME);
+		return;
+	}
+	meta->l3_off = pi.l3_off;
+	meta->l4_off = pi.l4_off;
+	if (pi.family == 0) {
+		if (pi.ethertype == 0x0806)
+			wg_dp_to_ctrl(w, m, WG_CTRL_LOCAL);
+		else
+			wg_drop(w, m, WG_DROP_NOT_IP);
+	} else if (wg_port_is_ours(p, &pi.dst)) {
+		if ((p->role & WG_ROLE_WAN) && pi.proto == 17 && !pi.fragment &&
+		    pi.dport == atomic_load_explicit(&gw->listen_port, memory_order_relaxed))
+			wg_message(w, b, m, &pi);
+		else
+			wg_dp_to_ctrl(w, m, WG_CTRL_LOCAL);
+	} else if (pi.family == WG_AF_INET6 && pi.proto == 58 && is_multicast(&pi.dst)) {
+		wg_dp_to_ctrl(w, m, WG_CTRL_LOCAL);   /* neighbour discovery */
+	} else if (p->role & WG_ROLE_LAN) {
+		from_lan(w, b, m, &pi);
+	} else {
+		wg_drop(w, m, WG_DROP_NOT_FOR_US);
+	}
+}
+
+void wg_dp_request_handshake(struct wg_worker *w, struct wg_peer *peer)
+{
+	struct wg_event ev = { .type = WG_EV_HANDSHAKE, .peer = peer->id };
+
+	if (atomic_exchange_explicit(&peer->want_handshake, 1, memory_order_relaxed) == 0) {
+		ev.gen = atomic_load_explicit(&peer->gen, memory_order_relaxed);
+		wg_dp_post_event(w, &ev);
+	}
+}
+
+/* Bookkeeping for an authenticated message: stamps, confirmation, rekey, roaming. */
+static void authenticated(struct wg_worker *w, struct wg_gw_keypair *gkp, struct rte_mbuf *m,
+			  const struct wg_pkt_info *pi, uint64_t now)
+{
+	struct wg_peer *peer = gkp->peer;
+	struct wg_peer_ep *ep = atomic_load_explicit(&peer->ep, memory_order_acquire);
+	struct wg_event ev = { .peer = peer->id };
+
+	atomic_store_explicit(&peer->last_rx, now, memory_order_relaxed);
+	w->peer_stats[peer->id].rx_bytes += rte_pktmbuf_pkt_len(m) - pi->l4_off - 8;
+	ev.gen = atomic_load_explicit(&peer->gen, memory_order_relaxed);
+	if (!gkp->kp.initiator &&
+	    atomic_load_explicit(&gkp->confirmed, memory_order_relaxed) == 0 &&
+	    atomic_exchange_explicit(&gkp->confirmed, 1, memory_order_relaxed) == 0) {
+		ev.type = WG_EV_CONFIRM;
+		ev.index = gkp->kp.local_index;
+		wg_dp_post_event(w, &ev);
+	}
+	if (wg_timers_rekey_on_receive(gkp->kp.birth, gkp->kp.initiator, now))
+		wg_dp_request_handshake(w, peer);
+	if ((ep == NULL || !wg_ip_equal(&ep->ep.ip, &pi->src) || ep->ep.port != pi->sport ||
+	     memcmp(ep->mac, rte_pktmbuf_mtod_offset(m, uint8_t *, 6), 6) != 0) &&
+	    atomic_exchange_explicit(&peer->roam_pending, 1, memory_order_relaxed) == 0) {
+		ev.type = WG_EV_ROAM;
+		ev.port = wg_meta(m)->port;
+		ev.ep.ip = pi->src;
+		ev.ep.port = pi->sport;
+		memcpy(ev.mac, rte_pktmbuf_mtod_offset(m, uint8_t *, 6), 6);
+		wg_dp_post_event(w, &ev);
+	}
+}
+
+/* The decrypted inner packet of an authenticated message: check it and route it. */
+static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
+		  struct wg_peer *peer, uint32_t plain_len, uint64_t now)
+{
+	struct wg_pkt_info ipi;
+	uint32_t owner;
+	uint8_t *ip;
+
+	atomic_store_explicit(&peer->last_rx_data, now, memory_order_relaxed);
+	rte_pktmbuf_adj(m, (uint16_t)(wg_meta(m)->l4_off + 8 + WG_MSG_DATA_HEADER_LEN));
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - plain_len));
+	ip = rte_pktmbuf_mtod(m, uint8_t *);
+	if (wg_pkt_parse_ip(&ipi, ip, plain_len) != 0) {
+		wg_drop(w, m, WG_DROP_BAD_INNER);
+		return;
+	}
+	rte_pktmbuf_trim(m, (uint16_t)(plain_len - ipi.l3_len));   /* the padding */
+	if (!wg_allowedips_lookup(&w->gw->aips, &ipi.src, &owner) || owner != peer->id) {
+		wg_drop(w, m, WG_DROP_DISALLOWED_SRC);
+		return;
+	}
+	w->decrypted++;
+	if (wg_allowedips_lookup(&w->gw->aips, &ipi.dst, &owner)) {
+		/* To another peer: the gateway relays, as a router would. */
+		if (!wg_pkt_dec_ttl(ip, ipi.l3_len)) {
+			w->drops[WG_DROP_TTL_EXCEEDED]++;
+			wg_dp_icmp_error(w, m, WG_ICMP_TTL_EXCEEDED, 0);
+			return;
+		}
+		wg_meta(m)->peer = owner;
+		b->enc[b->n_enc++] = m;
+		return;
+	}
+	wg_dp_lan_out(w, m, &ipi);
+}
+
+/* Look up, check and queue one data message for decryption; false if dropped. */
+static bool prepare(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt_info *pi,
+		    struct wg_aead_op *op, struct wg_gw_keypair **gkp_out, uint64_t *counter,
+		    uint64_t now)
+{
+	uint8_t *msg = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->l4_off + 8);
+	const struct wg_msg_data *d = (const struct wg_msg_data *)msg;
+	uint32_t len = (uint32_t)(msg[-4] << 8 | msg[-3]) - 8;
+	uint32_t idx = wg_get_le32(d->receiver_index);
+	struct wg_gw_keypair *gkp = wg_index_lookup(&w->gw->index, idx, WG_INDEX_KEYPAIR);
+
+	if (gkp == NULL || gkp->kp.local_index != idx) {
+		wg_drop(w, m, WG_DROP_UNKNOWN_INDEX);
+		return false;
+	}
+	*counter = wg_get_le64(d->counter);
+	if (!wg_timers_keypair_usable(gkp->kp.birth, *counter, now)) {
+		wg_drop(w, m, WG_DROP_KEY_EXPIRED);
+		return false;
+	}
+	if (!wg_replay_check(&gkp->kp.replay, *counter)) {
+		wg_drop(w, m, WG_DROP_REPLAY);
+		return false;
+	}
+	*op = (struct wg_aead_op){ .key = gkp->kp.recv_key, .buf = msg + WG_MSG_DATA_HEADER_LEN,
+				   .len = len - WG_MSG_DATA_MIN_LEN };
+	wg_aead_nonce(op->nonce, *counter);
+	*gkp_out = gkp;
+	return true;
+}
+
+static void decrypt(struct wg_worker *w, struct rx_burst *b, uint64_t now)
+{
+	struct wg_aead_op ops[WG_BURST];
+	struct wg_gw_keypair *gkps[WG_BURST];
+	struct rte_mbuf *ms[WG_BURST];
+	struct wg_pkt_info *pis[WG_BURST];
+	uint64_t counters[WG_BURST];
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < b->n_dec; i++)
+		if (prepare(w, b->dec[i], &b->dec_pi[i], &ops[k], &gkps[k], &counters[k], now)) {
+			ms[k] = b->dec[i];
+			pis[k++] = &b->dec_pi[i];
+		}
+	wg_aead_decrypt_burst(w->aead, ops, k);
+	for (unsigned i = 0; i < k; i++) {
+		if (!ops[i].ok) {
+			wg_drop(w, ms[i], WG_DROP_DECRYPT);
+			continue;
+		}
+		/* Single writer per keypair: see docs/design.md on RSS and replay windows. */
+		if (!wg_replay_update(&gkps[i]->kp.replay, counters[i])) {
+			wg_drop(w, ms[i], WG_DROP_REPLAY);
+			continue;
+		}
+		authenticated(w, gkps[i], ms[i], pis[i], now);
+		if (ops[i].len == 0) {
+			w->keepalives_rx++;
+			rte_pktmbuf_free(ms[i]);
+			continue;
+		}
+		inner(w, b, ms[i], gkps[i]->peer, ops[i].len, now);
+	}
+}
+
+void wg_dp_rx_burst(struct wg_worker *w, unsigned port, struct rte_mbuf **pkts, uint16_t n,
+		    uint64_t now)
+{
+	struct rx_burst b;
+
+	b.n_dec = b.n_enc = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		w->rx_pkts++;
+		w->rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		if (i + 2 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
+		classify(w, &b, port, pkts[i]);
+	}
+	if (b.n_dec)
+		decrypt(w, &b, now);
+	if (b.n_enc)
+		wg_dp_encrypt_burst(w, b.enc, b.n_enc, now);
+}

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/* Building the gateway from a configuration, the worker loop, teardown and statistics. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf_dyn.h>
+
+#include "gw_internal.h"
+#include "wg_crypto.h"
+
+int wg_meta_offset = -1;
+
+static const char *const drop_names[WG_DROP_COUNT] = {
+#define WG_DROP_NAME(name, text) [WG_DROP_##name] = #name,
+	WG_DROPS(WG_DROP_NAME)
+#undef WG_DROP_NAME
+};
+
+static const char *const drop_texts[WG_DROP_COUNT] = {
+#define WG_DROP_TEXT(name, text) [WG_DROP_##name] = text,
+	WG_DROPS(WG_DROP_TEXT)
+#undef WG_DROP_TEXT
+};
+
+const char *wg_drop_name(enum wg_drop d)
+{
+	return (unsigned)d < WG_DROP_COUNT ? drop_names[d] : "UNKNOWN";
+}
+
+const char *wg_drop_text(enum wg_drop d)
+{
+	return (unsigned)d < WG_DROP_COUNT ? drop_texts[d] : "unknown";
+}
+
+uint64_t wg_gw_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * WG_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static int register_meta(void)
+{
+	static const struct rte_mbuf_dynfield desc = {
+		.name = "wgdp_meta",
+		.size = sizeof(struct wg_meta),
+		.align = __alignof__(struct wg_meta),
+	};
+
+	if (wg_meta_offset < 0)
+		wg_meta_offset = rte_mbuf_dynfield_register(&desc);
+	return wg_meta_offset < 0 ? -1 : 0;
+}
+
+static int make_rings(struct wg_gw *gw, const char *tag)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	snprintf(name, sizeof(name), "%s_ctrl", tag);
+	gw->ctrl_ring = rte_ring_create(name, WG_CTRL_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "%s_ev", tag);
+	gw->event_ring = rte_ring_create_elem(name, sizeof(struct wg_event), WG_EVENT_RING_SIZE,
+					      SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (!gw->ctrl_ring || !gw->event_ring)
+		return -1;
+	for (unsigned p = 0; p < gw->cfg.n_ports; p++) {
+		snprintf(name, sizeof(name), "%s_tx%u", tag, p);
+		gw->ctrl_tx[p] = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+		if (!gw->ctrl_tx[p])
+			return -1;
+	}
+	return 0;
+}
+
+static int make_rcu(struct wg_gw *gw)
+{
+	size_t sz;
+
+	if (gw->single_lcore)
+		return 0;
+	sz = rte_rcu_qsbr_get_memsize(gw->n_workers);
+	gw->rcu = rte_zmalloc("wg_rcu", sz, RTE_CACHE_LINE_SIZE);
+	if (gw->rcu == NULL || rte_rcu_qsbr_init(gw->rcu, gw->n_workers) != 0)
+		return -1;
+	return 0;
+}
+
+static int make_workers(struct wg_gw *gw)
+{
+	gw->workers = rte_zmalloc("wg_workers", (gw->n_workers + 1) * sizeof(*gw->workers),
+				  RTE_CACHE_LINE_SIZE);
+	if (gw->workers == NULL)
+		return -1;
+	for (unsigned i = 0; i <= gw->n_workers; i++) {
+		struct wg_worker *w = &gw->workers[i];
+
+		w->gw = gw;
+		w->idx = i == gw->n_workers ? 0 : i;
+		w->rcu_id = i;
+		w->is_ctrl = i == gw->n_workers;
+		w->aead = wg_aead_create();
+		w->peer_stats = rte_zmalloc("wg_peer_stats", gw->max_peers * sizeof(*w->peer_stats),
+					    RTE_CACHE_LINE_SIZE);
+		if (w->aead == NULL || w->peer_stats == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int make_peer_table(struct wg_gw *gw, const char *tag)
+{
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hp = {
+		.name = name, .entries = RTE_MAX(gw->max_peers, 8u), .key_len = WG_KEY_LEN,
+		.hash_func = rte_jhash, .socket_id = SOCKET_ID_ANY,
+	};
+
+	snprintf(name, sizeof(name), "%s_keys", tag);
+	gw->peer_keys = rte_hash_create(&hp);
+	gw->peers = rte_zmalloc("wg_peers", gw->max_peers * sizeof(*gw->peers), RTE_CACHE_LINE_SIZE);
+	gw->free_ids = malloc(gw->max_peers * sizeof(*gw->free_ids));
+	if (!gw->peer_keys || !gw->peers || !gw->free_ids)
+		return -1;
+	/* Lowest ids first, so small deployments use the start of every per-peer array. */
+	for (uint32_t i = 0; i < gw->max_peers; i++) {
+		gw->peers[i].id = i;
+		gw->free_ids[gw->max_peers - 1 - i] = i;
+	}
+	gw->n_free_ids = gw->max_peers;
+	return 0;
+}
+
+static unsigned log2_ceil(uint32_t v)
+{
+	unsigned b = 1;
+
+	while ((1u << b) < v && b < 24)
+		b++;
+	return b;
+}
+
+static int build(struct wg_gw *gw, const struct wg_gw_params *prm, char *err, size_t errlen)
+{
+	char tag[16];
+
+	snprintf(tag, sizeof(tag), "wg%u", (unsigned)(wg_random_u32() % 100000));
+	if (register_meta() != 0 || make_rings(gw, tag) != 0 || make_rcu(gw) != 0) {
+		snprintf(err, errlen, "cannot create rings or RCU state (%s)", rte_strerror(rte_errno));
+		return -1;
+	}
+	gw->pool = rte_pktmbuf_pool_create(tag, prm->mbufs ? prm->mbufs : 8191, 256, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (gw->pool == NULL || make_workers(gw) != 0 || make_peer_table(gw, tag) != 0 ||
+	    wg_index_init(&gw->index, log2_ceil(gw->max_peers * 4)) != 0 ||
+	    wg_allowedips_init(&gw->aips, tag, gw->max_peers * 4 + 1024, gw->max_peers * 4 + 1024,
+			       1024, 4096, gw->rcu, SOCKET_ID_ANY) != 0 ||
+	    (gw->ratelimiter = wg_ratelimiter_create(8192)) == NULL ||
+	    (gw->retire = wg_retire_create()) == NULL) {
+		snprintf(err, errlen, "out of memory building the gateway (%s)",
+			 rte_strerror(rte_errno));
+		return -1;
+	}
+	if (wg_noise_device_init(&gw->dev, gw->cfg.has_private_key ? gw->cfg.private_key : NULL,
+				 &wg_gw_noise_callbacks, gw) != 0) {
+		snprintf(err, errlen, "unusable private key");
+		return -1;
+	}
+	return wg_gw_ports_init(gw, err, errlen);
+}
+
+struct wg_gw *wg_gw_create(const struct wg_config *cfg, const struct wg_gw_params *prm,
+			   char *err, size_t errlen)
+{
+	struct wg_gw *gw = rte_zmalloc("wg_gw", sizeof(*gw), RTE_CACHE_LINE_SIZE);
+
+	if (gw == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	gw->cfg = *cfg;   /* shallow: the peers array stays the caller's until create returns */
+	gw->n_workers = prm->n_workers ? prm->n_workers : 1;
+	if (gw->n_workers > WG_MAX_WORKERS)
+		gw->n_workers = WG_MAX_WORKERS;
+	gw->single_lcore = prm->single_lcore;
+	gw->max_peers = prm->max_peers ? prm->max_peers : 1024;
+	if (gw->max_peers < cfg->n_peers)
+		gw->max_peers = cfg->n_peers;
+	gw->mtu = cfg->mtu;
+	atomic_init(&gw->listen_port, cfg->listen_port);
+	if (build(gw, prm, err, errlen) != 0)
+		goto fail;
+	for (unsigned i = 0; i < cfg->n_peers; i++) {
+		char why[128];
+
+		if (wg_gw_peer_add(gw, &cfg->peers[i], why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "peer %u (line %u): %s", i + 1, cfg->peers[i].line, why);
+			goto fail;
+		}
+	}
+	gw->cfg.peers = NULL;
+	gw->cfg.n_peers = 0;
+	return gw;
+fail:
+	gw->cfg.peers = NULL;
+	gw->cfg.n_peers = 0;
+	wg_gw_destroy(gw);
+	return NULL;
+}
+
+void wg_gw_destroy(struct wg_gw *gw)
+{
+	if (gw == NULL)
+		return;
+	wg_gw_ports_stop(gw);
+	for (uint32_t i = 0; gw->peers && i < gw->max_peers; i++)
+		if (atomic_load(&gw->peers[i].live))
+			wg_gw_peer_remove(gw, &gw->peers[i]);
+	if (gw->retire)
+		wg_retire_reclaim(gw, true);
+	wg_retire_destroy(gw->retire);
+	for (unsigned i = 0; i < gw->n_pending; i++)
+		rte_pktmbuf_free(gw->pending[i]);
+	for (unsigned i = 0; gw->workers && i <= gw->n_workers; i++) {
+		wg_aead_free(gw->workers[i].aead);
+		rte_free(gw->workers[i].peer_stats);
+	}
+	rte_free(gw->workers);
+	wg_ratelimiter_free(gw->ratelimiter);
+	wg_allowedips_destroy(&gw->aips);
+	wg_index_destroy(&gw->index);
+	rte_hash_free(gw->peer_keys);
+	rte_free(gw->peers);
+	free(gw->free_ids);
+	rte_ring_free(gw->ctrl_ring);
+	rte_ring_free(gw->event_ring);
+	for (unsigned p = 0; p < WG_MAX_PORTS; p++)
+		rte_ring_free(gw->ctrl_tx[p]);
+	rte_free(gw->rcu);
+	rte_mempool_free(gw->pool);
+	wg_noise_device_wipe(&gw->dev);
+	wg_wipe(&gw->cfg, sizeof(gw->cfg));
+	rte_free(gw);
+}
+
+struct wg_worker *wg_gw_worker(struct wg_gw *gw, unsigned i)
+{
+	return i < gw->n_workers ? &gw->workers[i] : NULL;
+}
+
+void wg_gw_worker_register(struct wg_worker *w)
+{
+	if (w->gw->rcu) {
+		rte_rcu_qsbr_thread_register(w->gw->rcu, w->rcu_id);
+		rte_rcu_qsbr_thread_online(w->gw->rcu, w->rcu_id);
+	}
+}
+
+void wg_gw_worker_unregister(struct wg_worker *w)
+{
+	if (w->gw->rcu) {
+		rte_rcu_qsbr_thread_offline(w->gw->rcu, w->rcu_id);
+		rte_rcu_qsbr_thread_unregister(w->gw->rcu, w->rcu_id);
+	}
+}
+
+/* Worker 0 also sends what the control lcore queued for each port. */
+static void send_for_ctrl(struct wg_worker *w)
+{
+	struct wg_gw *gw = w->gw;
+	struct rte_mbuf *pkts[WG_BURST];
+
+	for (unsigned p = 0; p < gw->n_ports; p++) {
+		unsigned n = rte_ring_sc_dequeue_burst(gw->ctrl_tx[p], (void **)pkts, WG_BURST, NULL);
+
+		for (unsigned i = 0; i < n; i++) {
+			w->tx_pkts--;   /* counted once, by the control lcore */
+			w->tx_bytes -= rte_pktmbuf_pkt_len(pkts[i]);
+			wg_dp_tx(w, p, pkts[i]);
+		}
+	}
+}
+
+void wg_gw_worker_poll(struct wg_worker *w, uint64_t now)
+{
+	struct wg_gw *gw = w->gw;
+	struct rte_mbuf *pkts[WG_BURST];
+
+	for (unsigned p = 0; p < gw->n_ports; p++) {
+		uint16_t n = rte_eth_rx_burst(gw->ports[p].dpdk_id, (uint16_t)w->idx, pkts, WG_BURST);
+
+		if (n)
+			wg_dp_rx_burst(w, p, pkts, n, now);
+	}
+	if (w->idx == 0 && !gw->single_lcore)
+		send_for_ctrl(w);
+	wg_dp_tx_flush(w);
+	if (gw->rcu)
+		rte_rcu_qsbr_quiescent(gw->rcu, w->rcu_id);
+}
+
+void wg_gw_request_stop(struct wg_gw *gw)
+{
+	gw->stop = true;
+}
+
+bool wg_gw_stopping(const struct wg_gw *gw)
+{
+	return gw->stop;
+}

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway's shared structures, for the files of lib/gw only. Ownership rules:
+ *   - fields marked [ctrl] are read and written by the control lcore only;
+ *   - fields marked [pub] are written by the control lcore and read by workers through
+ *     atomic loads; what they point to is retired through RCU (wg_gw_retire);
+ *   - fields marked [wk] are written by workers with relaxed atomic stores and read by the
+ *     control lcore.
+ */
+#ifndef WG_GW_INTERNAL_H
+#define WG_GW_INTERNAL_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "wg_addr.h"
+#include "wg_aead.h"
+#include "wg_allowedips.h"
+#include "wg_config.h"
+#include "wg_drops.h"
+#include "wg_gw.h"
+#include "wg_index.h"
+#include "wg_pkt.h"
+#include "wg_noise.h"
+#include "wg_ratelimiter.h"
+#include "wg_timers.h"
+
+#define WG_BURST          32
+#define WG_MAX_WORKERS    16
+#define WG_MAX_PORTS      WG_CONFIG_MAX_PORTS
+#define WG_STAGED_MAX     16      /* packets held per peer while a handshake is made */
+#define WG_CTRL_RING_SIZE 4096
+#define WG_EVENT_RING_SIZE 4096
+/* Above this backlog the control lcore answers initiations with cookies (the kernel uses
+ * 1/8 of its queue). */
+#define WG_UNDER_LOAD     (WG_CTRL_RING_SIZE / 8)
+#define WG_NEIGH_SIZE     4096
+#define WG_PENDING_MAX    64      /* packets held while their next hop is resolved */
+
+/* What a packet handed to the control lcore is for. */
+enum wg_ctrl_kind {
+	WG_CTRL_HANDSHAKE,     /* WireGuard message type 1, 2 or 3 (mac1 checked) */
+	WG_CTRL_LOCAL,         /* ARP, neighbour discovery, ICMP for our own addresses */
+	WG_CTRL_STAGE,         /* inner packet for meta.peer waiting for a keypair */
+	WG_CTRL_ICMP_ERROR,    /* inner packet to answer with ICMP meta.arg (wg_icmp_error) */
+	WG_CTRL_RESOLVE,       /* frame for meta.port whose next hop is unresolved */
+};
+
+/* Per-packet metadata in an mbuf dynamic field; see wg_meta(). */
+struct wg_meta {
+	uint32_t peer;
+	uint32_t arg;          /* kind-specific: icmp error kind and MTU, next-hop slot */
+	uint16_t kind;
+	uint16_t port;         /* the port index (not DPDK id) it arrived on or leaves by */
+	uint16_t l3_off;       /* offset of the (outer) IP header */
+	uint16_t l4_off;
+};
+
+extern int wg_meta_offset;
+
+static inline struct wg_meta *wg_meta(struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, wg_meta_offset, struct wg_meta *);
+}
+
+/* Events from workers to the control lcore. */
+enum wg_event_type {
+	WG_EV_CONFIRM,         /* first data arrived on a responder's keypair: make it current */
+	WG_EV_HANDSHAKE,       /* a peer needs a (new) handshake */
+	WG_EV_ROAM,            /* authenticated packet from a new endpoint */
+};
+
+struct wg_event {
+	uint16_t type;
+	uint16_t port;
+	uint32_t peer;
+	uint32_t gen;
+	uint32_t index;        /* WG_EV_CONFIRM: the keypair's local index */
+	struct wg_endpoint ep;
+	uint8_t mac[6];
+	uint8_t pad[2];
+};
+
+/* Where to send a peer's packets: published by the control lcore, swapped through RCU. */
+struct wg_peer_ep {
+	struct wg_endpoint ep;
+	uint16_t port;         /* port index */
+	uint8_t mac[6];        /* next-hop MAC towards the endpoint */
+};
+
+/* A keypair as the gateway keeps it: the core's keypair and what workers need around it. */
+struct wg_gw_keypair {
+	struct wg_keypair kp;
+	struct wg_peer *peer;
+	_Atomic uint32_t confirmed;   /* responder: first data seen (an event was posted) */
+};
+
+struct wg_peer {
+	/* [pub] the data path's view */
+	_Atomic(struct wg_gw_keypair *) tx_kp;
+	_Atomic(struct wg_peer_ep *) ep;
+	_Atomic uint32_t gen;          /* changes when the slot is reused */
+	_Atomic uint32_t live;
+	uint32_t id;
+
+	/* [wk] activity stamps (monotonic ns) and requests, one line of their own */
+	alignas(RTE_CACHE_LINE_SIZE) _Atomic uint64_t last_rx;
+	_Atomic uint64_t last_rx_data;
+	_Atomic uint64_t last_tx;
+	_Atomic uint64_t last_tx_data;
+	_Atomic uint32_t want_handshake;
+	_Atomic uint32_t roam_pending;
+
+	/* [ctrl] */
+	alignas(RTE_CACHE_LINE_SIZE) struct wg_noise_peer noise;
+	struct wg_timers timers;
+	uint64_t seen_rx, seen_rx_data, seen_tx, seen_tx_data;
+	uint64_t last_init_sent;
+	uint64_t last_handshake_unix_ns;
+	struct wg_endpoint conf_ep;    /* configured or last known endpoint */
+	bool ep_resolving;             /* an initiation waits for the next hop's MAC */
+	uint16_t keepalive;
+	struct rte_mbuf *staged[WG_STAGED_MAX];
+	unsigned n_staged;
+	struct wg_prefix *aips;
+	unsigned n_aips, cap_aips;
+};
+
+struct wg_port {
+	uint16_t dpdk_id;
+	unsigned role;
+	uint16_t mtu;
+	uint8_t mac[6];
+	char name[WG_CONFIG_NAME_LEN];
+	struct wg_prefix addrs[WG_CONFIG_MAX_PORT_ADDRS];
+	unsigned n_addrs;
+	struct wg_ip gw4, gw6;
+};
+
+struct wg_peer_stats {
+	uint64_t rx_bytes, tx_bytes;
+};
+
+/* A TX buffer per port, drained at the end of each poll. */
+struct wg_txq {
+	struct rte_mbuf *pkts[WG_BURST * 4];
+	uint16_t n;
+};
+
+/* Per-lcore context; the control lcore has one too (for its own TX queues and counters). */
+struct wg_worker {
+	struct wg_gw *gw;
+	struct wg_aead *aead;
+	unsigned idx;                  /* queue id on every port */
+	unsigned rcu_id;
+	bool is_ctrl;
+	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes, decrypted, encrypted, keepalives_rx;
+	uint64_t drops[WG_DROP_COUNT];
+	struct wg_peer_stats *peer_stats;   /* [max_peers] */
+	struct wg_txq tx[WG_MAX_PORTS];
+} __rte_cache_aligned;
+
+struct wg_neigh {
+	_Atomic uint32_t used;
+	struct wg_ip ip;
+	_Atomic uint64_t mac;          /* bit 63: valid; low 48 bits: the address */
+	uint16_t port;                 /* [ctrl] */
+	uint64_t last_request;         /* [ctrl] */
+};
+
+struct wg_gw {
+	struct wg_config cfg;          /* [ctrl] a private copy */
+	struct wg_port ports[WG_MAX_PORTS];
+	unsigned n_ports;
+	_Atomic uint16_t listen_port;  /* [pub] */
+	uint16_t mtu;                  /* tunnel MTU */
+	struct rte_mempool *pool;
+
+	struct wg_noise_device dev;    /* [ctrl]; dev.cookie.mac1_key read by workers */
+	struct wg_index_table index;
+	struct wg_allowedips aips;
+	struct wg_peer *peers;         /* [max_peers] */
+	uint32_t max_peers, n_peers;
+	uint32_t *free_ids;            /* [ctrl] stack of unused peer ids */
+	uint32_t n_free_ids;
+
+	struct rte_ring *ctrl_ring;    /* workers -> control: mbufs */
+	struct rte_ring *event_ring;   /* workers -> control: struct wg_event */
+	struct rte_ring *ctrl_tx[WG_MAX_PORTS];   /* control -> worker 0: frames to send */
+	struct rte_hash *peer_keys;    /* [ctrl] public key -> peer id */
+	bool single_lcore;
+	uint64_t under_load_until;     /* [ctrl] cookie replies until then */
+	struct rte_rcu_qsbr *rcu;      /* NULL with one lcore */
+	struct wg_retire_q *retire;
+
+	struct wg_neigh neigh[WG_NEIGH_SIZE];
+	struct rte_mbuf *pending[WG_PENDING_MAX];   /* [ctrl] waiting for a next hop */
+	unsigned n_pending;
+
+	struct wg_ratelimiter *ratelimiter;
+	unsigned n_workers;
+	struct wg_worker *workers;     /* [n_workers + 1]: the last is the control lcore's */
+	uint32_t timer_cursor;         /* [ctrl] round-robin over peers */
+	uint64_t hs_initiations_rx, hs_responses_rx, hs_cookies_rx, hs_sent;
+	volatile bool stop;
+};
+
+static inline struct wg_worker *wg_ctrl_ctx(struct wg_gw *gw)
+{
+	return &gw->workers[gw->n_workers];
+}
+
+static inline void wg_drop(struct wg_worker *w, struct rte_mbuf *m, enum wg_drop why)
+{
+	w->drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+/* dp_rx.c / dp_tx.c */
+void wg_dp_rx_burst(struct wg_worker *w, unsigned port, struct rte_mbuf **pkts, uint16_t n,
+		    uint64_t now);
+/* Encrypt inner IP packets (data at the IP header); meta.peer set, or UINT32_MAX to look
+ * the destination up. */
+void wg_dp_encrypt_burst(struct wg_worker *w, struct rte_mbuf **pkts, uint16_t n,
+			 uint64_t now);
+void wg_dp_tx(struct wg_worker *w, unsigned port, struct rte_mbuf *m);
+/* Ethernet, IP and UDP headers in front of a WireGuard message in a frame. */
+bool wg_dp_write_outer(struct wg_gw *gw, uint8_t *frame, uint32_t frame_len,
+		       const struct wg_peer_ep *ep);
+void wg_dp_tx_flush(struct wg_worker *w);
+void wg_dp_to_ctrl(struct wg_worker *w, struct rte_mbuf *m, enum wg_ctrl_kind kind);
+void wg_dp_post_event(struct wg_worker *w, const struct wg_event *ev);
+/* Ask the control lcore for a handshake with the peer, once until it has acted on it. */
+void wg_dp_request_handshake(struct wg_worker *w, struct wg_peer *peer);
+/* Hand an inner packet (data at its IP header) to the control lcore, which answers it
+ * with an ICMP error of that kind (mtu for fragmentation needed / packet too big). */
+void wg_dp_icmp_error(struct wg_worker *w, struct rte_mbuf *m, enum wg_icmp_error kind,
+		      uint32_t mtu);
+/* Frame an inner packet for a LAN port: route, TTL, L2. */
+void wg_dp_lan_out(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt_info *pi);
+
+/* port.c */
+int wg_gw_ports_init(struct wg_gw *gw, char *err, size_t errlen);
+void wg_gw_ports_stop(struct wg_gw *gw);
+
+/* neigh.c */
+bool wg_neigh_lookup(const struct wg_gw *gw, const struct wg_ip *ip, uint8_t mac[6]);
+struct wg_neigh *wg_neigh_get(struct wg_gw *gw, const struct wg_ip *ip, bool create);
+void wg_neigh_learn(struct wg_gw *gw, unsigned port, const struct wg_ip *ip,
+		    const uint8_t mac[6], bool create);
+/* The next hop for a destination leaving by a port: itself if on-link, else the gateway. */
+bool wg_route_nexthop(const struct wg_gw *gw, unsigned port, const struct wg_ip *dst,
+		      struct wg_ip *nexthop);
+/* The port a destination leaves by (role mask), or -1. */
+int wg_route_port(const struct wg_gw *gw, unsigned role, const struct wg_ip *dst);
+/* Our address on a port of the family (the first), or NULL. */
+const struct wg_ip *wg_port_addr(const struct wg_port *p, unsigned family);
+bool wg_port_is_ours(const struct wg_port *p, const struct wg_ip *ip);
+
+/* ctrl.c, hs.c, peer.c */
+void wg_ctrl_handle_local(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now);
+void wg_ctrl_resolve(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now);
+void wg_ctrl_neigh_learned(struct wg_gw *gw, const struct wg_ip *ip);
+/* Ask for the MAC of a next hop (ARP or neighbour solicitation), at most once a second. */
+void wg_ctrl_solicit(struct wg_gw *gw, unsigned port, const struct wg_ip *ip, uint64_t now);
+void wg_hs_handle(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now);
+void wg_hs_initiate(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
+void wg_hs_send_keepalive(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
+void wg_peer_timers_run(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
+void wg_peer_stage(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now);
+void wg_peer_flush_staged(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
+void wg_peer_publish_keypair(struct wg_gw *gw, struct wg_peer *peer);
+void wg_peer_set_endpoint(struct wg_gw *gw, struct wg_peer *peer, const struct wg_endpoint *ep,
+			  unsigned port, const uint8_t *mac);
+void wg_peer_retire_keypairs(struct wg_gw *gw, struct wg_keypair **kps, unsigned n);
+struct wg_peer *wg_peer_get(struct wg_gw *gw, uint32_t id, uint32_t gen);
+int wg_gw_peer_add(struct wg_gw *gw, const struct wg_config_peer *cp, char *err, size_t errlen);
+void wg_gw_peer_remove(struct wg_gw *gw, struct wg_peer *peer);
+extern const struct wg_noise_callbacks wg_gw_noise_callbacks;
+
+/* retire.c: free objects once no worker can hold them */
+struct wg_retire_q *wg_retire_create(void);
+void wg_retire_destroy(struct wg_retire_q *q);
+void wg_gw_retire(struct wg_gw *gw, void *obj, void (*free_fn)(void *));
+void wg_retire_reclaim(struct wg_gw *gw, bool all);
+
+uint64_t wg_unix_ns(void);
+
+#endif

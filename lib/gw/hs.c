@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Handshakes on the control lcore: the glue between the Noise core and the gateway's
+ * tables. Messages arrive with mac1 checked by a worker; here they meet the load check
+ * (cookie replies and the per-source rate limit under load), the core's consume functions,
+ * and the keypair slots, whose changes are published to the workers.
+ */
+#include <string.h>
+#include <time.h>
+
+#include <rte_hash.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "gw_internal.h"
+#include "wg_cookie.h"
+#include "wg_crypto.h"
+
+#define ETH_LEN 14
+
+uint64_t wg_unix_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * WG_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* Noise callbacks over the gateway's index table and key hash. */
+static uint32_t cb_index_new(void *ctx, struct wg_noise_peer *np)
+{
+	struct wg_gw *gw = ctx;
+	uint32_t idx;
+
+	if (!wg_index_alloc(&gw->index, WG_INDEX_HANDSHAKE, np->owner, &idx))
+		idx = wg_random_u32();   /* table full: an index that finds nothing */
+	return idx;
+}
+
+static void cb_index_drop(void *ctx, uint32_t index)
+{
+	struct wg_gw *gw = ctx;
+
+	if (wg_index_lookup(&gw->index, index, WG_INDEX_HANDSHAKE))
+		wg_index_free(&gw->index, index);
+}
+
+static struct wg_noise_peer *cb_peer_by_key(void *ctx, const uint8_t key[WG_KEY_LEN])
+{
+	struct wg_gw *gw = ctx;
+	void *data;
+
+	if (rte_hash_lookup_data(gw->peer_keys, key, &data) < 0)
+		return NULL;
+	return &gw->peers[(uintptr_t)data].noise;
+}
+
+static struct wg_noise_peer *cb_peer_by_index(void *ctx, uint32_t index)
+{
+	struct wg_gw *gw = ctx;
+	struct wg_peer *peer = wg_index_lookup(&gw->index, index, WG_INDEX_HANDSHAKE);
+
+	if (peer == NULL || !peer->noise.hs.has_index || peer->noise.hs.local_index != index)
+		return NULL;
+	return &peer->noise;
+}
+
+const struct wg_noise_callbacks wg_gw_noise_callbacks = {
+	.index_new = cb_index_new,
+	.index_drop = cb_index_drop,
+	.peer_by_key = cb_peer_by_key,
+	.peer_by_index = cb_peer_by_index,
+};
+
+/* A frame around a handshake message to the peer's endpoint, sent by the control lcore. */
+static void send_message(struct wg_gw *gw, const struct wg_peer_ep *ep, const void *msg,
+			 size_t len)
+{
+	unsigned hdr = ETH_LEN + (ep->ep.ip.family == WG_AF_INET ? 20 : 40) + 8;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(gw->pool);
+	uint8_t *frame;
+
+	if (m == NULL)
+		return;
+	frame = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(hdr + len));
+	if (frame == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(frame + hdr, msg, len);
+	if (!wg_dp_write_outer(gw, frame, (uint32_t)(hdr + len), ep)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	gw->hs_sent++;
+	wg_dp_tx(wg_ctrl_ctx(gw), ep->port, m);
+}
+
+static void free_keypair(void *obj)
+{
+	struct wg_gw_keypair *gkp = obj;
+
+	wg_keypair_wipe(&gkp->kp);
+	wg_wipe(gkp, sizeof(*gkp));
+	rte_free(gkp);
+}
+
+void wg_peer_retire_keypairs(struct wg_gw *gw, struct wg_keypair **kps, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct wg_gw_keypair *gkp = container_of(kps[i], struct wg_gw_keypair, kp);
+
+		wg_index_free(&gw->index, gkp->kp.local_index);
+		wg_gw_retire(gw, gkp, free_keypair);
+	}
+}
+
+/* Workers send on the current keypair; publish it after every slot change. */
+void wg_peer_publish_keypair(struct wg_gw *gw, struct wg_peer *peer)
+{
+	struct wg_keypair *cur = peer->noise.keypairs.current;
+
+	(void)gw;
+	atomic_store_explicit(&peer->tx_kp, cur ? container_of(cur, struct wg_gw_keypair, kp) : NULL,
+			      memory_order_release);
+}
+
+/* Derive the session of a finished handshake and place it in the slots. */
+static bool begin_session(struct wg_gw *gw, struct wg_peer *peer, uint64_t now)
+{
+	struct wg_gw_keypair *gkp = rte_zmalloc("wg_keypair", sizeof(*gkp), RTE_CACHE_LINE_SIZE);
+	struct wg_keypair *retired[3];
+
+	if (gkp == NULL || wg_noise_begin_session(&peer->noise, &gkp->kp, now) != WG_OK) {
+		rte_free(gkp);
+		return false;
+	}
+	gkp->peer = peer;
+	wg_index_replace(&gw->index, gkp->kp.local_index, WG_INDEX_KEYPAIR, gkp);
+	wg_peer_retire_keypairs(gw, retired,
+				wg_keypairs_add(&peer->noise.keypairs, &gkp->kp, retired));
+	wg_peer_publish_keypair(gw, peer);
+	wg_timers_session_derived(&peer->timers, now);
+	return true;
+}
+
+static void source_bytes(const struct wg_pkt_info *pi, uint8_t out[18], size_t *len)
+{
+	size_t n = pi->src.family == WG_AF_INET ? 4 : 16;
+
+	memcpy(out, pi->src.addr, n);
+	out[n] = (uint8_t)(pi->sport >> 8);
+	out[n + 1] = (uint8_t)pi->sport;
+	*len = n + 2;
+}
+
+/* Under load a handshake must carry a valid cookie (mac2) and pass the source's rate
+ * limit; without one it gets a cookie reply instead of a DH. true = go on. */
+static bool admit(struct wg_gw *gw, const struct wg_pkt_info *pi, const uint8_t *msg,
+		  size_t len, unsigned port, const uint8_t *src_mac, uint64_t now)
+{
+	uint8_t src[18];
+	size_t src_len;
+	struct wg_msg_cookie_reply reply;
+	struct wg_peer_ep ep = { .ep = { .ip = pi->src, .port = pi->sport }, .port = (uint16_t)port };
+
+	if (rte_ring_count(gw->ctrl_ring) >= WG_UNDER_LOAD)
+		gw->under_load_until = now + WG_NSEC_PER_SEC;
+	if (now >= gw->under_load_until)
+		return true;
+	source_bytes(pi, src, &src_len);
+	if (wg_cookie_check_mac2(&gw->dev.cookie, msg, len, src, src_len, now) == WG_OK)
+		return wg_ratelimiter_allow(gw->ratelimiter, pi->src.addr,
+					    pi->src.family == WG_AF_INET ? 4 : 16, now) ||
+			(wg_ctrl_ctx(gw)->drops[WG_DROP_HS_RATELIMIT]++, false);
+	wg_cookie_create_reply(&gw->dev.cookie, &reply, msg, len,
+			       wg_get_le32(msg + 4), src, src_len, now);
+	memcpy(ep.mac, src_mac, 6);
+	send_message(gw, &ep, &reply, sizeof(reply));
+	wg_ctrl_ctx(gw)->drops[WG_DROP_HS_COOKIE_SENT]++;
+	return false;
+}
+
+static void refused(struct wg_gw *gw, enum wg_result r)
+{
+	wg_ctrl_ctx(gw)->drops[WG_DROP_HS_REFUSED]++;
+	RTE_LOG(DEBUG, USER1, "wgdp: handshake refused: %s\n", wg_result_str(r));
+}
+
+static void on_initiation(struct wg_gw *gw, const uint8_t *msg, size_t len,
+			  const struct wg_pkt_info *pi, unsigned port, const uint8_t *mac,
+			  uint64_t now)
+{
+	struct wg_noise_peer *np;
+	struct wg_msg_response resp;
+	struct wg_peer *peer;
+	enum wg_result r;
+
+	gw->hs_initiations_rx++;
+	r = wg_noise_consume_initiation(&gw->dev, msg, len, now, &np);
+	if (r != WG_OK) {
+		refused(gw, r);
+		return;
+	}
+	peer = np->owner;
+	wg_peer_set_endpoint(gw, peer, &(struct wg_endpoint){ .ip = pi->src, .port = pi->sport },
+			     port, mac);
+	wg_timers_any_authenticated_received(&peer->timers, now);
+	wg_timers_any_authenticated_traversal(&peer->timers, now);
+	r = wg_noise_create_response(&gw->dev, np, &resp, now);
+	if (r != WG_OK || !begin_session(gw, peer, now)) {
+		refused(gw, r);
+		return;
+	}
+	send_message(gw, atomic_load(&peer->ep), &resp, sizeof(resp));
+	wg_timers_any_authenticated_sent(&peer->timers, now);
+}
+
+static void on_response(struct wg_gw *gw, const uint8_t *msg, size_t len,
+			const struct wg_pkt_info *pi, unsigned port, const uint8_t *mac, uint64_t now)
+{
+	struct wg_noise_peer *np;
+	struct wg_peer *peer;
+	enum wg_result r;
+
+	gw->hs_responses_rx++;
+	r = wg_noise_consume_response(&gw->dev, msg, len, &np);
+	if (r != WG_OK) {
+		refused(gw, r);
+		return;
+	}
+	peer = np->owner;
+	wg_peer_set_endpoint(gw, peer, &(struct wg_endpoint){ .ip = pi->src, .port = pi->sport },
+			     port, mac);
+	wg_timers_any_authenticated_received(&peer->timers, now);
+	wg_timers_any_authenticated_traversal(&peer->timers, now);
+	if (!begin_session(gw, peer, now))
+		return;
+	wg_timers_handshake_complete(&peer->timers, now);
+	peer->last_handshake_unix_ns = wg_unix_ns();
+	/* The responder may only send once it has seen us use the keypair. */
+	if (peer->n_staged)
+		wg_peer_flush_staged(gw, peer, now);
+	else
+		wg_hs_send_keepalive(gw, peer, now);
+}
+
+static void on_cookie(struct wg_gw *gw, const uint8_t *msg, size_t len, uint64_t now)
+{
+	const struct wg_msg_cookie_reply *c = (const void *)msg;
+	struct wg_noise_peer *np = cb_peer_by_index(gw, wg_get_le32(c->receiver_index));
+	enum wg_result r;
+
+	gw->hs_cookies_rx++;
+	if (np == NULL) {
+		refused(gw, WG_UNKNOWN_INDEX);
+		return;
+	}
+	r = wg_cookie_consume_reply(&np->cookie, msg, len, now);
+	if (r != WG_OK)
+		refused(gw, r);
+}
+
+void wg_hs_handle(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
+{
+	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct wg_meta *meta = wg_meta(m);
+	struct wg_pkt_info pi;
+	const uint8_t *msg;
+	size_t len;
+
+	if (wg_pkt_parse_frame(&pi, frame, rte_pktmbuf_data_len(m)) != 0)
+		goto out;
+	msg = frame + pi.l4_off + 8;
+	len = (size_t)(frame[pi.l4_off + 4] << 8 | frame[pi.l4_off + 5]) - 8;
+	switch (wg_msg_type(msg, len)) {
+	case WG_MSG_INITIATION:
+		if (admit(gw, &pi, msg, len, meta->port, frame + 6, now))
+			on_initiation(gw, msg, len, &pi, meta->port, frame + 6, now);
+		break;
+	case WG_MSG_RESPONSE:
+		if (admit(gw, &pi, msg, len, meta->port, frame + 6, now))
+			on_response(gw, msg, len, &pi, meta->port, frame + 6, now);
+		break;
+	case WG_MSG_COOKIE_REPLY:
+		on_cookie(gw, msg, len, now);
+		break;
+	}
+out:
+	rte_pktmbuf_free(m);
+}
+
+/* Where an initiation goes: the published endpoint, or the configured one once its next
+ * hop is resolved. NULL while resolving (the initiation is sent when the MAC arrives). */
+static const struct wg_peer_ep *initiation_target(struct wg_gw *gw, struct wg_peer *peer,
+						  struct wg_peer_ep *tmp, uint64_t now)
+{
+	const struct wg_peer_ep *ep = atomic_load_explicit(&peer->ep, memory_order_relaxed);
+	struct wg_ip nexthop;
+	int port;
+
+	if (ep)
+		return ep;
+	if (peer->conf_ep.ip.family == 0)
+		return NULL;
+	port = wg_route_port(gw, WG_ROLE_WAN, &peer->conf_ep.ip);
+	if (port < 0 || !wg_route_nexthop(gw, (unsigned)port, &peer->conf_ep.ip, &nexthop))
+		return NULL;
+	tmp->ep = peer->conf_ep;
+	tmp->port = (uint16_t)port;
+	if (wg_neigh_lookup(gw, &nexthop, tmp->mac))
+		return tmp;
+	peer->ep_resolving = true;
+	wg_ctrl_solicit(gw, (unsigned)port, &nexthop, now);
+	return NULL;
+}
+
+void wg_hs_initiate(struct wg_gw *gw, struct wg_peer *peer, uint64_t now)
+{
+	struct wg_msg_initiation init;
+	uint8_t ts[WG_TIMESTAMP_LEN];
+	struct wg_peer_ep tmp;
+	const struct wg_peer_ep *ep;
+
+	if (!wg_timers_may_initiate(peer->last_init_sent, now))
+		return;
+	ep = initiation_target(gw, peer, &tmp, now);
+	if (ep == NULL)
+		return;
+	wg_tai64n_now(ts);
+	if (wg_noise_create_initiation(&gw->dev, &peer->noise, &init, ts, now) != WG_OK)
+		return;
+	peer->last_init_sent = now;
+	send_message(gw, ep, &init, sizeof(init));
+	wg_timers_handshake_initiated(&peer->timers, now,
+				      wg_random_u32() % (WG_REKEY_TIMEOUT_JITTER_MAX_MS * 1000000ull));
+	wg_timers_any_authenticated_sent(&peer->timers, now);
+	wg_timers_any_authenticated_traversal(&peer->timers, now);
+}
+
+void wg_hs_send_keepalive(struct wg_gw *gw, struct wg_peer *peer, uint64_t now)
+{
+	struct rte_mbuf *m;
+
+	if (atomic_load_explicit(&peer->tx_kp, memory_order_relaxed) == NULL)
+		return;
+	m = rte_pktmbuf_alloc(gw->pool);
+	if (m == NULL)
+		return;
+	wg_meta(m)->peer = peer->id;
+	wg_dp_encrypt_burst(wg_ctrl_ctx(gw), &m, 1, now);
+}

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Peers on the control lcore: creation from the configuration, endpoints, the packets
+ * staged while a handshake is made, and the timers, driven by the activity stamps the
+ * workers leave on each peer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_hash.h>
+#include <rte_malloc.h>
+
+#include "gw_internal.h"
+#include "wg_crypto.h"
+
+struct wg_peer *wg_peer_get(struct wg_gw *gw, uint32_t id, uint32_t gen)
+{
+	struct wg_peer *peer;
+
+	if (id >= gw->max_peers)
+		return NULL;
+	peer = &gw->peers[id];
+	if (!atomic_load_explicit(&peer->live, memory_order_relaxed) ||
+	    atomic_load_explicit(&peer->gen, memory_order_relaxed) != gen)
+		return NULL;
+	return peer;
+}
+
+static void free_ep(void *obj)
+{
+	rte_free(obj);
+}
+
+void wg_peer_set_endpoint(struct wg_gw *gw, struct wg_peer *peer, const struct wg_endpoint *ep,
+			  unsigned port, const uint8_t *mac)
+{
+	struct wg_peer_ep *old = atomic_load_explicit(&peer->ep, memory_order_relaxed);
+	struct wg_peer_ep *fresh;
+
+	peer->conf_ep = *ep;
+	if (old && wg_ip_equal(&old->ep.ip, &ep->ip) && old->ep.port == ep->port &&
+	    old->port == port && memcmp(old->mac, mac, 6) == 0)
+		return;
+	fresh = rte_zmalloc("wg_peer_ep", sizeof(*fresh), 0);
+	if (fresh == NULL)
+		return;
+	fresh->ep = *ep;
+	fresh->port = (uint16_t)port;
+	memcpy(fresh->mac, mac, 6);
+	atomic_store_explicit(&peer->ep, fresh, memory_order_release);
+	if (old)
+		wg_gw_retire(gw, old, free_ep);
+}
+
+/* Drop every published endpoint (a peer reconfigured without one, or removed). */
+static void clear_endpoint(struct wg_gw *gw, struct wg_peer *peer)
+{
+	struct wg_peer_ep *old = atomic_exchange(&peer->ep, NULL);
+
+	if (old)
+		wg_gw_retire(gw, old, free_ep);
+}
+
+static void add_aip(struct wg_peer *peer, const struct wg_prefix *p)
+{
+	if (peer->n_aips == peer->cap_aips) {
+		unsigned cap = peer->cap_aips ? peer->cap_aips * 2 : 4;
+		struct wg_prefix *a = realloc(peer->aips, cap * sizeof(*a));
+
+		if (a == NULL)
+			return;
+		peer->aips = a;
+		peer->cap_aips = cap;
+	}
+	peer->aips[peer->n_aips++] = *p;
+}
+
+int wg_gw_peer_add(struct wg_gw *gw, const struct wg_config_peer *cp, char *err, size_t errlen)
+{
+	struct wg_peer *peer;
+	uint32_t id;
+
+	if (gw->n_free_ids == 0) {
+		snprintf(err, errlen, "peer table full (%u peers)", gw->max_peers);
+		return -1;
+	}
+	id = gw->free_ids[gw->n_free_ids - 1];
+	peer = &gw->peers[id];
+	if (wg_noise_peer_init(&gw->dev, &peer->noise, cp->public_key,
+			       cp->has_preshared_key ? cp->preshared_key : NULL, peer) != WG_OK) {
+		snprintf(err, errlen, "peer public key is a low-order point");
+		return -1;
+	}
+	if (rte_hash_add_key_data(gw->peer_keys, cp->public_key, (void *)(uintptr_t)id) < 0) {
+		snprintf(err, errlen, "peer key table full");
+		return -1;
+	}
+	gw->n_free_ids--;
+	peer->id = id;
+	peer->keepalive = cp->persistent_keepalive;
+	wg_timers_init(&peer->timers, cp->persistent_keepalive);
+	peer->conf_ep = cp->endpoint;
+	wg_allowedips_begin(&gw->aips);
+	for (unsigned i = 0; i < cp->n_allowed_ips; i++)
+		if (wg_allowedips_insert(&gw->aips, &cp->allowed_ips[i], id) == 0)
+			add_aip(peer, &cp->allowed_ips[i]);
+	wg_allowedips_commit(&gw->aips);
+	atomic_store_explicit(&peer->live, 1, memory_order_release);
+	gw->n_peers++;
+	return 0;
+}
+
+void wg_gw_peer_remove(struct wg_gw *gw, struct wg_peer *peer)
+{
+	struct wg_keypair *retired[3];
+
+	atomic_store_explicit(&peer->live, 0, memory_order_release);
+	atomic_store_explicit(&peer->tx_kp, NULL, memory_order_release);
+	wg_allowedips_begin(&gw->aips);
+	for (unsigned i = 0; i < peer->n_aips; i++)
+		wg_allowedips_remove(&gw->aips, &peer->aips[i]);
+	wg_allowedips_commit(&gw->aips);
+	wg_noise_handshake_clear(&gw->dev, &peer->noise);
+	wg_peer_retire_keypairs(gw, retired, wg_keypairs_clear(&peer->noise.keypairs, retired));
+	clear_endpoint(gw, peer);
+	rte_hash_del_key(gw->peer_keys, peer->noise.remote_static);
+	for (unsigned i = 0; i < peer->n_staged; i++)
+		rte_pktmbuf_free(peer->staged[i]);
+	free(peer->aips);
+	wg_wipe(&peer->noise, sizeof(peer->noise));
+	memset(&peer->timers, 0, sizeof(*peer) - offsetof(struct wg_peer, timers));
+	atomic_fetch_add(&peer->gen, 1);
+	gw->free_ids[gw->n_free_ids++] = peer->id;
+	gw->n_peers--;
+}
+
+/* Keep a packet until the peer has a keypair; the oldest goes when the queue is full. */
+void wg_peer_stage(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
+{
+	struct wg_peer *peer = &gw->peers[wg_meta(m)->peer];
+
+	if (!atomic_load_explicit(&peer->live, memory_order_relaxed)) {
+		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_NO_ROUTE);
+		return;
+	}
+	if (peer->n_staged == WG_STAGED_MAX) {
+		wg_drop(wg_ctrl_ctx(gw), peer->staged[0], WG_DROP_NO_KEYPAIR);
+		memmove(peer->staged, peer->staged + 1, (WG_STAGED_MAX - 1) * sizeof(peer->staged[0]));
+		peer->n_staged--;
+	}
+	peer->staged[peer->n_staged++] = m;
+	if (peer->noise.hs.state != WG_HS_CREATED_INITIATION ||
+	    wg_timers_may_initiate(peer->last_init_sent, now))
+		wg_hs_initiate(gw, peer, now);
+}
+
+void wg_peer_flush_staged(struct wg_gw *gw, struct wg_peer *peer, uint64_t now)
+{
+	struct rte_mbuf *pkts[WG_STAGED_MAX];
+	unsigned n = peer->n_staged;
+
+	if (n == 0 || atomic_load_explicit(&peer->tx_kp, memory_order_relaxed) == NULL)
+		return;
+	memcpy(pkts, peer->staged, n * sizeof(pkts[0]));
+	peer->n_staged = 0;
+	wg_dp_encrypt_burst(wg_ctrl_ctx(gw), pkts, (uint16_t)n, now);
+}
+
+static void drop_staged(struct wg_gw *gw, struct wg_peer *peer)
+{
+	for (unsigned i = 0; i < peer->n_staged; i++)
+		wg_drop(wg_ctrl_ctx(gw), peer->staged[i], WG_DROP_NO_KEYPAIR);
+	peer->n_staged = 0;
+}
+
+struct activity {
+	uint64_t at;
+	int kind;
+};
+
+/* Turn the workers' activity stamps into the timer module's events, oldest first. */
+static void feed_activity(struct wg_peer *peer)
+{
+	struct activity ev[4];
+	uint64_t rx = atomic_load_explicit(&peer->last_rx, memory_order_relaxed);
+	uint64_t rxd = atomic_load_explicit(&peer->last_rx_data, memory_order_relaxed);
+	uint64_t tx = atomic_load_explicit(&peer->last_tx, memory_order_relaxed);
+	uint64_t txd = atomic_load_explicit(&peer->last_tx_data, memory_order_relaxed);
+	int n = 0;
+
+	if (txd != peer->seen_tx_data) ev[n++] = (struct activity){ txd, 0 };
+	if (tx != peer->seen_tx) ev[n++] = (struct activity){ tx, 1 };
+	if (rxd != peer->seen_rx_data) ev[n++] = (struct activity){ rxd, 2 };
+	if (rx != peer->seen_rx) ev[n++] = (struct activity){ rx, 3 };
+	peer->seen_tx_data = txd;
+	peer->seen_tx = tx;
+	peer->seen_rx_data = rxd;
+	peer->seen_rx = rx;
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && ev[j].at < ev[j - 1].at; j--) {
+			struct activity t = ev[j];
+			ev[j] = ev[j - 1];
+			ev[j - 1] = t;
+		}
+	for (int i = 0; i < n; i++) {
+		struct wg_timers *t = &peer->timers;
+
+		switch (ev[i].kind) {
+		case 0: wg_timers_data_sent(t, ev[i].at, wg_random_u32() % 333000000u); break;
+		case 1: wg_timers_any_authenticated_sent(t, ev[i].at); break;
+		case 2: wg_timers_data_received(t, ev[i].at); break;
+		case 3: wg_timers_any_authenticated_received(t, ev[i].at); break;
+		}
+		wg_timers_any_authenticated_traversal(t, ev[i].at);
+	}
+}
+
+static void zero_keys(struct wg_gw *gw, struct wg_peer *peer)
+{
+	struct wg_keypair *retired[3];
+
+	atomic_store_explicit(&peer->tx_kp, NULL, memory_order_release);
+	wg_peer_retire_keypairs(gw, retired, wg_keypairs_clear(&peer->noise.keypairs, retired));
+	wg_noise_handshake_clear(&gw->dev, &peer->noise);
+}
+
+void wg_peer_timers_run(struct wg_gw *gw, struct wg_peer *peer, uint64_t now)
+{
+	unsigned due;
+
+	feed_activity(peer);
+	if (wg_timers_next(&peer->timers) > now || wg_timers_next(&peer->timers) == 0)
+		return;
+	due = wg_timers_poll(&peer->timers, now, 0);
+	if (due & WG_TIMER_SEND_INITIATION)
+		wg_hs_initiate(gw, peer, now);
+	if (due & WG_TIMER_SEND_KEEPALIVE)
+		wg_hs_send_keepalive(gw, peer, now);
+	if (due & WG_TIMER_GIVE_UP)
+		drop_staged(gw, peer);
+	if (due & WG_TIMER_ZERO_KEYS)
+		zero_keys(gw, peer);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every reason the gateway drops a packet, in one list that feeds the enum, the names and
+ * the per-worker counters (and the statistics the control sockets report).
+ */
+#ifndef WG_DROPS_H
+#define WG_DROPS_H
+
+#define WG_DROPS(X)                                                              \
+	X(BAD_FRAME,        "malformed or truncated Ethernet/IP frame")           \
+	X(NOT_IP,           "unsupported ethertype")                              \
+	X(NOT_FOR_US,       "WAN packet not addressed to the gateway")            \
+	X(WG_SHORT,         "WireGuard message too short")                        \
+	X(WG_BAD_TYPE,      "unknown WireGuard message type")                     \
+	X(WG_BAD_LENGTH,    "handshake message of the wrong length")              \
+	X(WG_BAD_MAC1,      "handshake message with a bad mac1")                  \
+	X(UNKNOWN_INDEX,    "data message for an unknown receiver index")        \
+	X(KEY_EXPIRED,      "data message on an expired keypair")                \
+	X(REPLAY,           "replayed or too old counter")                       \
+	X(DECRYPT,          "authentication tag mismatch")                       \
+	X(BAD_INNER,        "decrypted packet is not a valid IP packet")         \
+	X(DISALLOWED_SRC,   "inner source not in the sending peer's allowed IPs") \
+	X(NO_ROUTE,         "no peer or route for the destination")              \
+	X(TTL_EXCEEDED,     "TTL or hop limit exhausted")                        \
+	X(TOO_BIG,          "packet larger than the tunnel MTU")                 \
+	X(NO_ENDPOINT,      "peer has no endpoint")                              \
+	X(NO_KEYPAIR,       "no usable keypair and the staging queue is full")   \
+	X(NO_TAILROOM,      "no room in the buffer for padding and tag")         \
+	X(CTRL_RING_FULL,   "control lcore backlog full")                        \
+	X(EVENT_RING_FULL,  "control event ring full")                           \
+	X(NEIGH_UNRESOLVED, "next hop not resolved")                             \
+	X(TX_FULL,          "transmit queue full")                               \
+	X(MULTI_SEGMENT,    "multi-segment buffer")                              \
+	X(HS_RATELIMIT,     "handshake refused by the per-source rate limit")    \
+	X(HS_REFUSED,       "handshake message refused by the protocol core")    \
+	X(HS_COOKIE_SENT,   "handshake answered with a cookie (under load)")     \
+	X(LOCAL_UNHANDLED,  "packet for the gateway that it does not serve")
+
+enum wg_drop {
+#define WG_DROP_ENUM(name, text) WG_DROP_##name,
+	WG_DROPS(WG_DROP_ENUM)
+#undef WG_DROP_ENUM
+	WG_DROP_COUNT
+};
+
+const char *wg_drop_name(enum wg_drop d);
+const char *wg_drop_text(enum wg_drop d);
+
+#endif

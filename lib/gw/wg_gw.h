@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway: ports, peers, tables, the worker data path and the control lcore's work,
+ * built from a parsed configuration. The application owns EAL and the lcores; it creates
+ * the gateway, starts it, runs wg_gw_worker_poll on each worker lcore and
+ * wg_gw_control_poll on the main lcore (or both in turn on a single lcore), and stops it.
+ */
+#ifndef WG_GW_H
+#define WG_GW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "wg_config.h"
+
+struct wg_gw;
+struct wg_worker;
+
+struct wg_gw_params {
+	unsigned n_workers;        /* worker lcores (>= 1); the control lcore is extra */
+	bool single_lcore;         /* control and the only worker share one lcore */
+	uint32_t max_peers;        /* capacity of the peer table */
+	uint32_t mbufs;            /* mbufs in the pool */
+};
+
+/* Build everything but start nothing. NULL with a reason in err. */
+struct wg_gw *wg_gw_create(const struct wg_config *cfg, const struct wg_gw_params *params,
+			   char *err, size_t errlen);
+/* Start the ports. 0, or -1 with a reason in err. */
+int wg_gw_start(struct wg_gw *gw, char *err, size_t errlen);
+/* Stop the ports, free everything, wipe every key. */
+void wg_gw_destroy(struct wg_gw *gw);
+
+struct wg_worker *wg_gw_worker(struct wg_gw *gw, unsigned i);
+/* Register the calling lcore as worker i (RCU reader). */
+void wg_gw_worker_register(struct wg_worker *w);
+void wg_gw_worker_unregister(struct wg_worker *w);
+/* One iteration of a worker's loop: receive, process and send a burst on every port. */
+void wg_gw_worker_poll(struct wg_worker *w, uint64_t now);
+/* One iteration of the control lcore's loop. */
+void wg_gw_control_poll(struct wg_gw *gw, uint64_t now);
+
+void wg_gw_request_stop(struct wg_gw *gw);
+bool wg_gw_stopping(const struct wg_gw *gw);
+
+/* Monotonic nanoseconds, the clock every `now` is read from. */
+uint64_t wg_gw_now(void);
+
+#include "wg_drops.h"
+
+/* Counters summed over every lcore (the control lcore included). */
+struct wg_gw_stats {
+	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
+	uint64_t decrypted, encrypted, keepalives_rx;
+	uint64_t drops[WG_DROP_COUNT];
+	uint64_t hs_initiations_rx, hs_responses_rx, hs_cookies_rx, hs_sent;
+	uint32_t peers, peers_with_session;
+};
+/* Exact only while no lcore is running (tests stop polling first); otherwise a snapshot. */
+void wg_gw_get_stats(struct wg_gw *gw, struct wg_gw_stats *st);
+/* The gateway's public key; false without a private key. */
+bool wg_gw_public_key(struct wg_gw *gw, uint8_t key[32]);
+
+/* Counters: totals, per worker, every drop reason; and per peer. */
+void wg_gw_dump_stats(struct wg_gw *gw, FILE *out);
+/* A line per listening port and lcore role, for the start-up message. */
+void wg_gw_describe(struct wg_gw *gw, FILE *out);
+
+#endif
