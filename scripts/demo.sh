@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The README's demo command (as root): installs what is missing, builds, and shows wgdp
+# carrying a real WireGuard client's traffic, all inside network namespaces on this machine:
+#
+#   wireguard-go client --(WAN veth, bridge)-- wgdp (DPDK, net_af_packet) --(LAN veth)-- host
+#     10.200.0.11 / 192.168.50.11               192.168.50.1 | 10.60.0.1              10.60.0.2
+#
+# It starts the gateway with conf/demo.conf.in filled in, shows the client's handshake
+# (wg show), pings through the tunnel both ways, runs iperf3 for 5 s, and prints the end of
+# the gateway's log with its counters. Everything it made is removed at the end, also on
+# Ctrl-C or a failure.
+#
+# Environment: WGDP_BIN (default build/app/wgdp/wgdp; "standin" runs wireguard-go + kernel
+# forwarding in the gateway's place, to try the demo itself), WGDP_LCORES (EAL -l, default
+# 0: one lcore), DEMO_IPERF_SECONDS (5).
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "demo: run as root (it creates network namespaces and installs packages)" >&2
+	exit 1
+fi
+
+step() { printf '\n=== %s\n' "$*"; }
+# show CMD...: print the command, then run it.
+show() {
+	printf '$ %s\n' "$*"
+	"$@"
+}
+
+step "1. dependencies (scripts/install-deps.sh)"
+bash scripts/install-deps.sh
+
+step "2. build (meson, ninja)"
+if [ ! -f build/build.ninja ]; then
+	meson setup build
+fi
+ninja -C build
+
+. scripts/netns.sh
+bin=${WGDP_BIN:-$(topo_default_bin)}
+if [ "$bin" != standin ] && ! { [ -f "$bin" ] && [ -x "$bin" ]; }; then
+	echo "demo: the gateway $bin was not built" >&2
+	exit 1
+fi
+topo_init demo
+
+step "3. topology: a WireGuard client, the gateway and a LAN host in network namespaces"
+topo_build 1 --psk
+c=$(client_ns 1) lan=$TOPO_NS_LAN
+cat <<EOF
+  client      ns $c
+              WAN $(client_wan4 1), $(client_wan6 1); tunnel (wireguard-go $(client_wgif 1)) $(client_tun4 1), $(client_tun6 1)
+  WAN switch  ns $TOPO_NS_SW (bridge $TOPO_SW_BR)
+  gateway     ns $TOPO_NS_GW: WAN $TOPO_GW_WAN = $TOPO_GW_WAN4, $TOPO_GW_WAN6; LAN $TOPO_GW_LAN = $TOPO_GW_LAN4, $TOPO_GW_LAN6
+  LAN host    ns $lan: $TOPO_LAN_HOST4, $TOPO_LAN_HOST6
+EOF
+
+step "4. the gateway's configuration (conf/demo.conf.in filled in; keys hidden here)"
+gw_write_config --template conf/demo.conf.in
+sed -E 's/((private|preshared)_key = )"[^"]*"/\1"(hidden)"/' "$TOPO_GW_CONF" | grep -v '^#' | grep -v '^$'
+
+step "5. start the gateway"
+gw_start "$bin"
+client_up 1
+
+fail() {
+	echo "demo: FAILED: $*"
+	echo "--- the gateway's log (last 40 lines):"
+	gw_log_tail 40
+	exit 1
+}
+
+step "6. handshake: the client's first packet starts it"
+ping_reach "$c" "$TOPO_LAN_HOST4" 15 || fail "no reply through the tunnel"
+client_wait_handshake 1 5 || fail "no handshake"
+show in_ns "$c" wg show "$(client_wgif 1)"
+
+step "7. ping through the tunnel"
+show in_ns "$c" ping -n -c 3 -i 0.3 "$TOPO_LAN_HOST4" || fail "IPv4 ping client -> LAN host"
+show in_ns "$c" ping -n -c 3 -i 0.3 "$TOPO_LAN_HOST6" || fail "IPv6 ping client -> LAN host"
+show in_ns "$lan" ping -n -c 3 -i 0.3 "$(client_tun4 1)" || fail "IPv4 ping LAN host -> client"
+
+step "8. iperf3, client -> LAN host, ${DEMO_IPERF_SECONDS:-5} s"
+lan_iperf3_server
+show in_ns "$c" timeout 30 iperf3 -c "$TOPO_LAN_HOST4" -t "${DEMO_IPERF_SECONDS:-5}" -f m ||
+	fail "iperf3"
+
+if [ -S "/var/run/wireguard/$TOPO_GW_IFNAME.sock" ]; then
+	step "9. the gateway as the stock wg tool sees it (UAPI socket)"
+	show timeout 5 wg show "$TOPO_GW_IFNAME" || true
+fi
+
+step "10. the gateway's counters (SIGUSR1, then SIGTERM): the end of its log"
+gw_signal USR1 || true
+sleep 0.5
+rc=0
+gw_stop || rc=$?
+gw_log_tail 40
+[ "$rc" = 0 ] || fail "the gateway exited with status $rc"
+
+step "11. clean up"
+topo_cleanup
+echo "demo: done"
