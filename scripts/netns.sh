@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2015
 # scripts/netns.sh: network-namespace test topologies for wgdp's end-to-end tests and demo.
 #
 # Source it (`. scripts/netns.sh`); sourcing only defines functions. Everything happens in
@@ -22,7 +22,9 @@
 #
 # Functions (all exit the script with status 1 and a message on an unexpected failure):
 #   topo_init NAME                 make the run's names, work dir and registry; install the
-#                                  EXIT/INT/TERM/HUP traps; remove leftovers of dead runs
+#                                  EXIT/INT/TERM/HUP traps (replacing the caller's) and an ERR
+#                                  trap naming the failed command (set -E); remove leftovers
+#                                  (namespaces, sockets, work dirs) of runs whose shell is gone
 #   topo_build N [CLIENT_OPTS]     gateway ns + wan switch + LAN host + clients 1..N
 #     topo_gateway_ns, topo_wan_switch, topo_lan_host    the parts, in that order
 #     topo_client_add I [--psk] [--psk-mismatch] [--unknown]
@@ -65,6 +67,10 @@
 #   e2e_finish                     print the verdict, exit 0 (all passed) or 1
 #   e2e_diag                       dump the gateway's log and the clients' state
 #
+# Variables set by topo_init: TOPO_TAG, TOPO_DIR (work dir: keys, configs, logs), TOPO_NS_GW,
+# TOPO_NS_SW, TOPO_NS_LAN, TOPO_GW_WAN/TOPO_GW_LAN (the gateway's veth ends), TOPO_GW_IFNAME,
+# TOPO_GW_CONF, TOPO_GW_LOG, TOPO_GW_PID, TOPO_GW_WAN4/6, TOPO_GW_LAN4/6, TOPO_LAN_HOST4/6,
+# TOPO_LISTEN_PORT, TOPO_MTU.
 # Environment: WGDP_BIN, WGDP_LCORES (EAL -l, default 0: one lcore), WGDP_MEM (-m, 512),
 # WGDP_EAL_EXTRA (more EAL options), WGDP_READY_TIMEOUT (30 s), TOPO_KEEP=1 (keep the work
 # dir with the logs), TOPO_VERBOSE=1 (echo topology commands).
@@ -231,6 +237,7 @@ topo_init() {
 	local name=${1:-topo}
 	[ -z "${TOPO_DIR:-}" ] || _topo_die "topo_init: a topology already exists in this process ($TOPO_DIR)"
 	[ "$(id -u)" -eq 0 ] || _topo_die "network namespaces need root"
+	# shellcheck disable=SC2034 # for the callers
 	TOPO_NAME=$name
 	TOPO_TAG=$(printf '%06x' $$)
 	TOPO_PREFIX=wgdpe2e-$TOPO_TAG
@@ -602,6 +609,7 @@ gw_start() {
 # with the same addresses, keys, peers and MTU. It checks the harness, not wgdp.
 _topo_standin_start() {
 	local ns=$TOPO_NS_GW dev
+	# shellcheck disable=SC2034 # for the callers: 1 while the stand-in runs
 	TOPO_GW_STANDIN=1
 	for dev in "$TOPO_GW_WAN" "$TOPO_GW_LAN"; do
 		in_ns "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=0" "net.ipv6.conf.$dev.accept_dad=0" >/dev/null
@@ -859,6 +867,7 @@ e2e_preflight() {
 		echo "e2e $E2E_NAME: gateway binary $WGDP_BIN not found (build it, or pass its path)" >&2
 		exit 1
 	fi
+	[ "$WGDP_BIN" = standin ] || WGDP_BIN=$(readlink -f "$WGDP_BIN")
 	export WGDP_BIN
 	echo "e2e $E2E_NAME: gateway $WGDP_BIN"
 }

@@ -3,6 +3,7 @@
 # completes (end.sum_received.bytes > 0). Prints the rate; never fails on it.
 # Usage: iperf3.sh [WGDP_BINARY|standin]   exit 0 pass, 1 fail, 77 skipped
 set -euo pipefail
+# shellcheck source=scripts/netns.sh
 . "$(dirname "$(readlink -f "$0")")/../../scripts/netns.sh"
 e2e_preflight "${1:-}" iperf3 python3
 topo_init iperf3

@@ -4,6 +4,7 @@
 # every client back.
 # Usage: many_clients.sh [WGDP_BINARY|standin]   exit 0 pass, 1 fail, 77 skipped
 set -euo pipefail
+# shellcheck source=scripts/netns.sh
 . "$(dirname "$(readlink -f "$0")")/../../scripts/netns.sh"
 e2e_preflight "${1:-}"
 N=10

@@ -6,6 +6,7 @@
 # (A ping from the client would be refused by its own kernel, whose wg MTU is 1420 too.)
 # Usage: mtu_icmp.sh [WGDP_BINARY|standin]   exit 0 pass, 1 fail, 77 skipped
 set -euo pipefail
+# shellcheck source=scripts/netns.sh
 . "$(dirname "$(readlink -f "$0")")/../../scripts/netns.sh"
 e2e_preflight "${1:-}"
 topo_init mtu_icmp
@@ -17,15 +18,15 @@ client_up 1
 c=$(client_ns 1) lan=$TOPO_NS_LAN
 e2e_require "client reaches the LAN host (handshake, endpoint learned)" ping_reach "$c" "$TOPO_LAN_HOST4" 15
 
-# too_big DEST SIZE PATTERN: ping -M do -s SIZE must report PATTERN and mtu 1420.
+# too_big DEST SIZE PATTERN: ping -M "do" -s SIZE must report PATTERN and mtu 1420.
 too_big() {
 	local out
-	out=$(in_ns "$lan" ping -n -M do -s "$2" -c 3 -i 0.3 -W 1 -w 4 "$1" 2>&1 || true)
+	out=$(in_ns "$lan" ping -n -M "do" -s "$2" -c 3 -i 0.3 -W 1 -w 4 "$1" 2>&1 || true)
 	printf '%s\n' "$out"
 	printf '%s\n' "$out" | grep -Ei "$3" | head -n 1 >&3
 	printf '%s\n' "$out" | grep -Eiq "$3" && printf '%s\n' "$out" | grep -Eiq 'mtu ?[=:]? ?1420'
 }
-fits() { [ "$(ping_count "$lan" "$1" 3 0.3 -M do -s "$2")" -ge 2 ]; }
+fits() { [ "$(ping_count "$lan" "$1" 3 0.3 -M "do" -s "$2")" -ge 2 ]; }
 
 t4=$(client_tun4 1) t6=$(client_tun6 1)
 e2e_step "IPv4, inner packets with DF set, LAN host -> $t4"

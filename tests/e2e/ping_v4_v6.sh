@@ -5,6 +5,7 @@
 #   gateway answers ARP/NDP and echo on its own WAN and LAN addresses.
 # Usage: ping_v4_v6.sh [WGDP_BINARY|standin]   exit 0 pass, 1 fail, 77 skipped
 set -euo pipefail
+# shellcheck source=scripts/netns.sh
 . "$(dirname "$(readlink -f "$0")")/../../scripts/netns.sh"
 e2e_preflight "${1:-}"
 topo_init ping_v4_v6

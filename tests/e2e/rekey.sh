@@ -4,6 +4,7 @@
 # latest handshake must change after 120 s, and the pings after it must still get replies.
 # Usage: rekey.sh [WGDP_BINARY|standin]   exit 0 pass, 1 fail, 77 skipped
 set -euo pipefail
+# shellcheck source=scripts/netns.sh
 . "$(dirname "$(readlink -f "$0")")/../../scripts/netns.sh"
 e2e_preflight "${1:-}"
 topo_init rekey
