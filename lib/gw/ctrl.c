@@ -157,7 +157,25 @@ static void route_inner(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 	}
 }
 
-/* The ICMP error a worker asked for, from the gateway's address on the way back. */
+/* The source of ICMP errors about inner packets: an address of the inside (a LAN port),
+ * where the errors go back to (RFC 1812 4.3.2.4 asks for the outgoing interface's); for
+ * peers, whose tunnel has no address of its own, the same inside address. */
+static const struct wg_ip *inside_addr(const struct wg_gw *gw, unsigned family)
+{
+	const struct wg_ip *any = NULL;
+
+	for (unsigned i = 0; i < gw->n_ports; i++) {
+		const struct wg_ip *a = wg_port_addr(&gw->ports[i], family);
+
+		if (a && (gw->ports[i].role & WG_ROLE_LAN))
+			return a;
+		if (a && any == NULL)
+			any = a;
+	}
+	return any;
+}
+
+/* The ICMP error a worker asked for, from the gateway's inside address. */
 static void icmp_error(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 {
 	struct wg_meta *meta = wg_meta(m);
@@ -170,8 +188,7 @@ static void icmp_error(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 	uint8_t *data;
 
 	if (wg_pkt_parse_ip(&pi, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m)) == 0)
-		for (unsigned i = 0; i < gw->n_ports && !src; i++)
-			src = wg_port_addr(&gw->ports[i], pi.family);
+		src = inside_addr(gw, pi.family);
 	if (src)
 		len = wg_pkt_build_icmp_error(buf, sizeof(buf), kind, meta->arg >> 8, src,
 					      rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m));

@@ -194,6 +194,7 @@ static void on_initiation(struct wg_gw *gw, const uint8_t *msg, size_t len,
 {
 	struct wg_noise_peer *np;
 	struct wg_msg_response resp;
+	const struct wg_peer_ep *ep;
 	struct wg_peer *peer;
 	enum wg_result r;
 
@@ -213,7 +214,10 @@ static void on_initiation(struct wg_gw *gw, const uint8_t *msg, size_t len,
 		refused(gw, r);
 		return;
 	}
-	send_message(gw, atomic_load(&peer->ep), &resp, sizeof(resp));
+	ep = atomic_load_explicit(&peer->ep, memory_order_relaxed);
+	if (ep == NULL)   /* out of memory for the endpoint: the client will retry */
+		return;
+	send_message(gw, ep, &resp, sizeof(resp));
 	wg_timers_any_authenticated_sent(&peer->timers, now);
 }
 
