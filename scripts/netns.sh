@@ -71,7 +71,8 @@
 # TOPO_NS_SW, TOPO_NS_LAN, TOPO_GW_WAN/TOPO_GW_LAN (the gateway's veth ends), TOPO_GW_IFNAME,
 # TOPO_GW_CONF, TOPO_GW_LOG, TOPO_GW_PID, TOPO_GW_WAN4/6, TOPO_GW_LAN4/6, TOPO_LAN_HOST4/6,
 # TOPO_LISTEN_PORT, TOPO_MTU.
-# Environment: WGDP_BIN, WGDP_LCORES (EAL -l, default 0: one lcore), WGDP_MEM (-m, 512),
+# Environment: WGDP_BIN, WGDP_LCORES (EAL -l, default 0: one lcore), WGDP_LCORE_MAP (EAL
+# --lcores, instead of -l), WGDP_QPAIRS (queue pairs per port: one per worker), WGDP_MEM (-m, 512),
 # WGDP_EAL_EXTRA (more EAL options), WGDP_READY_TIMEOUT (30 s), TOPO_KEEP=1 (keep the work
 # dir with the logs), TOPO_VERBOSE=1 (echo topology commands).
 
@@ -575,9 +576,15 @@ gw_start() {
 	[ -f "$bin" ] && [ -x "$bin" ] || _topo_die "gw_start: gateway binary '$bin' not found or not executable"
 	bin=$(readlink -f "$bin")
 	_topo_reg dir "/var/run/dpdk/wgdp$TOPO_TAG"
-	local -a cmd=("$bin" -l "${WGDP_LCORES:-0}" --no-huge -m "${WGDP_MEM:-512}" --no-pci --no-shconf
+	# WGDP_LCORE_MAP (EAL --lcores, e.g. "0@0,1@1,2@1") places more lcores than the machine
+	# has cores; each worker needs its own queue pair on every port (qpairs).
+	local -a lcores=(-l "${WGDP_LCORES:-0}")
+	local qp=""
+	[ -n "${WGDP_LCORE_MAP:-}" ] && lcores=("--lcores=$WGDP_LCORE_MAP")
+	[ -n "${WGDP_QPAIRS:-}" ] && qp=",qpairs=$WGDP_QPAIRS"
+	local -a cmd=("$bin" "${lcores[@]}" --no-huge -m "${WGDP_MEM:-512}" --no-pci --no-shconf
 		--file-prefix "wgdp$TOPO_TAG"
-		"--vdev=net_af_packet0,iface=$TOPO_GW_WAN" "--vdev=net_af_packet1,iface=$TOPO_GW_LAN")
+		"--vdev=net_af_packet0,iface=$TOPO_GW_WAN$qp" "--vdev=net_af_packet1,iface=$TOPO_GW_LAN$qp")
 	# shellcheck disable=SC2206
 	[ -n "${WGDP_EAL_EXTRA:-}" ] && cmd+=($WGDP_EAL_EXTRA)
 	cmd+=(-- -c "$conf")
