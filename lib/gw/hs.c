@@ -188,6 +188,21 @@ static void refused(struct wg_gw *gw, enum wg_result r)
 	RTE_LOG(DEBUG, USER1, "wgdp: handshake refused: %s\n", wg_result_str(r));
 }
 
+/* A handshake message passed the core: its source is the peer's endpoint now (roaming),
+ * and it counts as an authenticated packet received. */
+static struct wg_peer *accepted(struct wg_gw *gw, struct wg_noise_peer *np,
+				const struct wg_pkt_info *pi, unsigned port, const uint8_t *mac,
+				uint64_t now)
+{
+	struct wg_peer *peer = np->owner;
+
+	wg_peer_set_endpoint(gw, peer, &(struct wg_endpoint){ .ip = pi->src, .port = pi->sport },
+			     port, mac);
+	wg_timers_any_authenticated_received(&peer->timers, now);
+	wg_timers_any_authenticated_traversal(&peer->timers, now);
+	return peer;
+}
+
 static void on_initiation(struct wg_gw *gw, const uint8_t *msg, size_t len,
 			  const struct wg_pkt_info *pi, unsigned port, const uint8_t *mac,
 			  uint64_t now)
@@ -204,11 +219,7 @@ static void on_initiation(struct wg_gw *gw, const uint8_t *msg, size_t len,
 		refused(gw, r);
 		return;
 	}
-	peer = np->owner;
-	wg_peer_set_endpoint(gw, peer, &(struct wg_endpoint){ .ip = pi->src, .port = pi->sport },
-			     port, mac);
-	wg_timers_any_authenticated_received(&peer->timers, now);
-	wg_timers_any_authenticated_traversal(&peer->timers, now);
+	peer = accepted(gw, np, pi, port, mac, now);
 	r = wg_noise_create_response(&gw->dev, np, &resp, now);
 	if (r != WG_OK || !begin_session(gw, peer, now)) {
 		refused(gw, r);
@@ -234,11 +245,7 @@ static void on_response(struct wg_gw *gw, const uint8_t *msg, size_t len,
 		refused(gw, r);
 		return;
 	}
-	peer = np->owner;
-	wg_peer_set_endpoint(gw, peer, &(struct wg_endpoint){ .ip = pi->src, .port = pi->sport },
-			     port, mac);
-	wg_timers_any_authenticated_received(&peer->timers, now);
-	wg_timers_any_authenticated_traversal(&peer->timers, now);
+	peer = accepted(gw, np, pi, port, mac, now);
 	if (!begin_session(gw, peer, now))
 		return;
 	wg_timers_handshake_complete(&peer->timers, now);
