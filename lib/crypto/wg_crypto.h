@@ -52,6 +52,10 @@ void wg_seal(uint8_t *out, const uint8_t *in, size_t inlen, const uint8_t *ad, s
 int wg_open(uint8_t *out, const uint8_t *in, size_t inlen, const uint8_t *ad, size_t adlen,
 	    uint64_t counter, const uint8_t key[WG_KEY_LEN]);
 
+/* Is pub one of the points of small order (any encoding of them, top bit ignored)? Every
+ * DH with such a point is all zero; checking the list costs nothing next to a DH. */
+bool wg_x25519_is_low_order(const uint8_t pub[WG_KEY_LEN]);
+
 /* XChaCha20-Poly1305 (cookie replies). out holds inlen + 16 / inlen - 16 bytes.
  * Decrypt returns 0 on success, -1 on a bad tag or short input (out is then zeroed). */
 void wg_xaead_encrypt(uint8_t *out, const uint8_t *in, size_t inlen, const uint8_t *ad,

@@ -151,12 +151,19 @@ enum wg_result wg_noise_peer_rekey_static(struct wg_noise_device *dev,
 					  struct wg_noise_peer *peer)
 {
 	wg_noise_handshake_clear(dev, peer);
-	if (!dev->has_identity) {
-		memset(peer->precomputed_ss, 0, WG_KEY_LEN);
-		return WG_OK;
+	wg_wipe(peer->precomputed_ss, WG_KEY_LEN);
+	peer->ss_ready = false;
+	return wg_x25519_is_low_order(peer->remote_static) ? WG_ZERO_DH : WG_OK;
+}
+
+enum wg_result wg_noise_peer_precompute(struct wg_noise_device *dev, struct wg_noise_peer *peer)
+{
+	if (!peer->ss_ready && dev->has_identity) {
+		/* A low-order key leaves the all-zero result, which mix_precomputed refuses. */
+		wg_x25519(peer->precomputed_ss, dev->static_private, peer->remote_static);
+		peer->ss_ready = true;
 	}
-	return wg_x25519(peer->precomputed_ss, dev->static_private, peer->remote_static) == 0 ?
-		WG_OK : WG_ZERO_DH;
+	return peer->ss_ready && !wg_is_zero(peer->precomputed_ss, WG_KEY_LEN) ? WG_OK : WG_ZERO_DH;
 }
 
 enum wg_result wg_noise_peer_init(struct wg_noise_device *dev, struct wg_noise_peer *peer,
@@ -223,6 +230,7 @@ enum wg_result wg_noise_create_initiation(struct wg_noise_device *dev,
 	/* s */
 	seal_and_hash(msg->encrypted_static, dev->static_public, WG_KEY_LEN, key, hs.hash);
 	/* ss */
+	wg_noise_peer_precompute(dev, peer);
 	if (!mix_precomputed(hs.chaining_key, key, peer->precomputed_ss))
 		goto out;
 	/* {t} */
@@ -299,6 +307,7 @@ enum wg_result wg_noise_consume_initiation(struct wg_noise_device *dev, const vo
 		goto out;
 	/* ss */
 	r = WG_ZERO_DH;
+	wg_noise_peer_precompute(dev, peer);
 	if (!mix_precomputed(hs.chaining_key, key, peer->precomputed_ss))
 		goto out;
 	/* {t} */

@@ -90,7 +90,8 @@ struct wg_keypair_slots {
 struct wg_noise_peer {
 	uint8_t remote_static[WG_KEY_LEN];
 	uint8_t preshared_key[WG_KEY_LEN];      /* all zero when none */
-	uint8_t precomputed_ss[WG_KEY_LEN];     /* DH(our static, their static) */
+	uint8_t precomputed_ss[WG_KEY_LEN];     /* DH(our static, their static), once ss_ready */
+	bool ss_ready;
 	uint8_t latest_timestamp[WG_TIMESTAMP_LEN];
 	uint64_t last_initiation_consumed;      /* monotonic ns; 0 = never */
 	struct wg_handshake hs;
@@ -111,11 +112,17 @@ int wg_noise_device_set_key(struct wg_noise_device *dev, const uint8_t private_k
 void wg_noise_device_wipe(struct wg_noise_device *dev);
 
 /* Set up a peer's handshake state; psk may be NULL. Returns WG_OK or WG_ZERO_DH (their
- * key is a low-order point: such a peer can never complete a handshake). */
+ * key is a low-order point: such a peer can never complete a handshake). The static-static
+ * DH is not computed here but at the peer's first handshake, so that adding a hundred
+ * thousand peers costs no X25519 at all. */
 enum wg_result wg_noise_peer_init(struct wg_noise_device *dev, struct wg_noise_peer *peer,
 				  const uint8_t remote_static[WG_KEY_LEN],
 				  const uint8_t psk[WG_KEY_LEN], void *owner);
-/* Redo the DH after the device key changed; drops any handshake in progress. */
+/* Compute the static-static DH now (it is otherwise computed at the first handshake).
+ * WG_OK, or WG_ZERO_DH. */
+enum wg_result wg_noise_peer_precompute(struct wg_noise_device *dev, struct wg_noise_peer *peer);
+/* The device key changed: the DH is redone at the next handshake; drops any handshake in
+ * progress. WG_OK, or WG_ZERO_DH for a low-order peer key. */
 enum wg_result wg_noise_peer_rekey_static(struct wg_noise_device *dev,
 					  struct wg_noise_peer *peer);
 void wg_noise_peer_set_psk(struct wg_noise_peer *peer, const uint8_t psk[WG_KEY_LEN]);

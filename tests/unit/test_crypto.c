@@ -480,6 +480,9 @@ static void x25519_case(const json_t *t, struct x25519_counts *n)
 	CHECK_EQ(ret, zero ? -1 : 0);
 	if (has_flag(t, "ZeroSharedSecret"))
 		CHECK(zero);
+	/* The list of small-order points must agree with the DH on every case: the product
+	 * with a clamped scalar is zero exactly for them. */
+	CHECK_EQ(wg_x25519_is_low_order(pub), zero);
 }
 
 static void test_x25519_vectors(void)
