@@ -126,7 +126,8 @@ static int run(const struct opts *o)
 		prm.n_workers = 1;
 	gw = wg_gw_create(&cfg, &prm, err, sizeof(err));
 	wg_config_free(&cfg);
-	if (gw == NULL || wg_gw_start(gw, err, sizeof(err)) != 0) {
+	if (gw == NULL || wg_gw_start(gw, err, sizeof(err)) != 0 ||
+	    wg_gw_uapi_listen(gw, err, sizeof(err)) != 0) {
 		fprintf(stderr, "wgdp: %s\n", err);
 		wg_gw_destroy(gw);
 		return 1;

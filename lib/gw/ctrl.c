@@ -245,8 +245,12 @@ void wg_ctrl_neigh_learned(struct wg_gw *gw, const struct wg_ip *ip)
 	for (uint32_t id = 0; id < gw->max_peers; id++) {
 		struct wg_peer *peer = &gw->peers[id];
 
-		if (atomic_load_explicit(&peer->live, memory_order_relaxed) && peer->ep_resolving) {
-			peer->ep_resolving = false;
+		if (!atomic_load_explicit(&peer->live, memory_order_relaxed) || !peer->ep_resolving)
+			continue;
+		wg_peer_use_endpoint(gw, peer, &peer->conf_ep, now);
+		/* An initiation or packets may have been waiting for this next hop. */
+		if (peer->init_waiting) {
+			peer->init_waiting = false;
 			peer->last_init_sent = 0;
 			wg_hs_initiate(gw, peer, now);
 		}
@@ -337,6 +341,7 @@ void wg_gw_control_poll(struct wg_gw *gw, uint64_t now)
 	drain_ctrl_ring(gw, now);
 	drain_events(gw, now);
 	run_timers(gw, now);
+	wg_gw_ctl_poll(gw, now);
 	wg_retire_reclaim(gw, false);
 	wg_dp_tx_flush(wg_ctrl_ctx(gw));
 }

@@ -13,6 +13,7 @@
 
 #include "gw_internal.h"
 #include "wg_crypto.h"
+#include "wg_ctl.h"
 
 int wg_meta_offset = -1;
 
@@ -151,6 +152,7 @@ static int build(struct wg_gw *gw, const struct wg_gw_params *prm, char *err, si
 	char tag[16];
 
 	snprintf(tag, sizeof(tag), "wg%u", (unsigned)(wg_random_u32() % 100000));
+	gw->aips_max = gw->max_peers * 4 + 1024;
 	if (register_meta() != 0 || make_rings(gw, tag) != 0 || make_rcu(gw) != 0) {
 		snprintf(err, errlen, "cannot create rings or RCU state (%s)", rte_strerror(rte_errno));
 		return -1;
@@ -159,8 +161,8 @@ static int build(struct wg_gw *gw, const struct wg_gw_params *prm, char *err, si
 					   RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (gw->pool == NULL || make_workers(gw) != 0 || make_peer_table(gw, tag) != 0 ||
 	    wg_index_init(&gw->index, log2_ceil(gw->max_peers * 4)) != 0 ||
-	    wg_allowedips_init(&gw->aips, tag, gw->max_peers * 4 + 1024, gw->max_peers * 4 + 1024,
-			       1024, 4096, gw->rcu, SOCKET_ID_ANY) != 0 ||
+	    wg_allowedips_init(&gw->aips, tag, gw->aips_max, gw->aips_max, 1024, 4096, gw->rcu,
+			       SOCKET_ID_ANY) != 0 ||
 	    (gw->ratelimiter = wg_ratelimiter_create(8192)) == NULL ||
 	    (gw->retire = wg_retire_create()) == NULL) {
 		snprintf(err, errlen, "out of memory building the gateway (%s)",
@@ -218,10 +220,15 @@ void wg_gw_destroy(struct wg_gw *gw)
 {
 	if (gw == NULL)
 		return;
+	wg_ctl_destroy(gw->uapi);
 	wg_gw_ports_stop(gw);
-	for (uint32_t i = 0; gw->peers && i < gw->max_peers; i++)
-		if (atomic_load(&gw->peers[i].live))
-			wg_gw_peer_remove(gw, &gw->peers[i]);
+	if (gw->peers && gw->aips.v4) {
+		wg_allowedips_begin(&gw->aips);
+		for (uint32_t i = 0; i < gw->max_peers; i++)
+			if (atomic_load(&gw->peers[i].live))
+				wg_gw_peer_remove(gw, &gw->peers[i]);
+		wg_allowedips_commit(&gw->aips);
+	}
 	if (gw->retire)
 		wg_retire_reclaim(gw, true);
 	wg_retire_destroy(gw->retire);

@@ -126,7 +126,8 @@ struct wg_peer {
 	uint64_t last_init_sent;
 	uint64_t last_handshake_unix_ns;
 	struct wg_endpoint conf_ep;    /* configured or last known endpoint */
-	bool ep_resolving;             /* an initiation waits for the next hop's MAC */
+	bool ep_resolving;             /* the endpoint waits for its next hop's MAC */
+	bool init_waiting;             /* and so does an initiation */
 	uint16_t keepalive;
 	struct rte_mbuf *staged[WG_STAGED_MAX];
 	unsigned n_staged;
@@ -189,6 +190,7 @@ struct wg_gw {
 	struct wg_allowedips aips;
 	struct wg_peer *peers;         /* [max_peers] */
 	uint32_t max_peers, n_peers;
+	uint32_t aips_max;             /* rules per family in the allowed-IPs tables */
 	uint32_t *free_ids;            /* [ctrl] stack of unused peer ids */
 	uint32_t n_free_ids;
 
@@ -210,6 +212,8 @@ struct wg_gw {
 	struct wg_worker *workers;     /* [n_workers + 1]: the last is the control lcore's */
 	uint32_t timer_cursor;         /* [ctrl] round-robin over peers */
 	uint64_t hs_initiations_rx, hs_responses_rx, hs_cookies_rx, hs_sent;
+	struct wg_ctl_server *uapi;    /* [ctrl] the `wg` socket */
+	uint64_t last_ctl_poll;
 	volatile bool stop;
 };
 
@@ -283,8 +287,30 @@ void wg_peer_set_endpoint(struct wg_gw *gw, struct wg_peer *peer, const struct w
 void wg_peer_retire_keypairs(struct wg_gw *gw, struct wg_keypair **kps, unsigned n);
 struct wg_peer *wg_peer_get(struct wg_gw *gw, uint32_t id, uint32_t gen);
 int wg_gw_peer_add(struct wg_gw *gw, const struct wg_config_peer *cp, char *err, size_t errlen);
+/* Peers and their allowed IPs; the changing ones run inside an allowed-IPs batch
+ * (wg_allowedips_begin ... commit) of the caller's. */
+struct wg_peer *wg_gw_peer_create(struct wg_gw *gw, const uint8_t key[WG_KEY_LEN],
+				  const uint8_t *psk, char *err, size_t errlen);
+struct wg_peer *wg_gw_peer_find(struct wg_gw *gw, const uint8_t key[WG_KEY_LEN]);
 void wg_gw_peer_remove(struct wg_gw *gw, struct wg_peer *peer);
+int wg_gw_peer_add_aip(struct wg_gw *gw, struct wg_peer *peer, const struct wg_prefix *p);
+void wg_gw_peer_del_aip(struct wg_gw *gw, struct wg_peer *peer, const struct wg_prefix *p);
+void wg_gw_peer_clear_aips(struct wg_gw *gw, struct wg_peer *peer);
+/* End every session of the peer (keys wiped once no worker holds them). */
+void wg_peer_zero_keys(struct wg_gw *gw, struct wg_peer *peer);
+/* Where to send: the configured endpoint, published once its next hop's MAC is known. */
+void wg_peer_use_endpoint(struct wg_gw *gw, struct wg_peer *peer, const struct wg_endpoint *ep,
+			  uint64_t now);
 extern const struct wg_noise_callbacks wg_gw_noise_callbacks;
+
+/* apply.c: a parsed set request applied all or nothing (see the file). 0 or an errno. */
+struct wg_uapi_set;
+int wg_gw_apply(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t whylen);
+
+/* uapi_srv.c: the `wg` socket */
+struct wg_uapi_peer_info;
+void wg_gw_peer_info(struct wg_gw *gw, struct wg_peer *peer, struct wg_uapi_peer_info *pi);
+void wg_gw_ctl_poll(struct wg_gw *gw, uint64_t now);
 
 /* retire.c: free objects once no worker can hold them */
 struct wg_retire_q *wg_retire_create(void);

@@ -323,6 +323,7 @@ static const struct wg_peer_ep *initiation_target(struct wg_gw *gw, struct wg_pe
 	if (wg_neigh_lookup(gw, &nexthop, tmp->mac))
 		return tmp;
 	peer->ep_resolving = true;
+	peer->init_waiting = true;
 	wg_ctrl_solicit(gw, (unsigned)port, &nexthop, now);
 	return NULL;
 }

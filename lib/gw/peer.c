@@ -61,65 +61,138 @@ static void clear_endpoint(struct wg_gw *gw, struct wg_peer *peer)
 		wg_gw_retire(gw, old, free_ep);
 }
 
-static void add_aip(struct wg_peer *peer, const struct wg_prefix *p)
+static int list_add(struct wg_peer *peer, const struct wg_prefix *p)
 {
 	if (peer->n_aips == peer->cap_aips) {
 		unsigned cap = peer->cap_aips ? peer->cap_aips * 2 : 4;
 		struct wg_prefix *a = realloc(peer->aips, cap * sizeof(*a));
 
 		if (a == NULL)
-			return;
+			return -1;
 		peer->aips = a;
 		peer->cap_aips = cap;
 	}
 	peer->aips[peer->n_aips++] = *p;
+	return 0;
 }
 
-int wg_gw_peer_add(struct wg_gw *gw, const struct wg_config_peer *cp, char *err, size_t errlen)
+static bool same_prefix(const struct wg_prefix *a, const struct wg_prefix *b)
+{
+	return a->len == b->len && wg_ip_equal(&a->ip, &b->ip);
+}
+
+static void list_del(struct wg_peer *peer, const struct wg_prefix *p)
+{
+	for (unsigned i = 0; i < peer->n_aips; i++)
+		if (same_prefix(&peer->aips[i], p)) {
+			peer->aips[i] = peer->aips[--peer->n_aips];
+			return;
+		}
+}
+
+int wg_gw_peer_add_aip(struct wg_gw *gw, struct wg_peer *peer, const struct wg_prefix *p)
+{
+	uint32_t owner;
+
+	if (wg_allowedips_owner(&gw->aips, p, &owner)) {
+		if (owner == peer->id)
+			return 0;
+		/* A prefix belongs to one peer: giving it to this one takes it from the other. */
+		list_del(&gw->peers[owner], p);
+	}
+	if (list_add(peer, p) != 0)
+		return -1;
+	if (wg_allowedips_insert(&gw->aips, p, peer->id) != 0) {
+		peer->n_aips--;
+		return -1;
+	}
+	return 0;
+}
+
+void wg_gw_peer_del_aip(struct wg_gw *gw, struct wg_peer *peer, const struct wg_prefix *p)
+{
+	uint32_t owner;
+
+	if (wg_allowedips_owner(&gw->aips, p, &owner) && owner == peer->id)
+		wg_allowedips_remove(&gw->aips, p);
+	list_del(peer, p);
+}
+
+void wg_gw_peer_clear_aips(struct wg_gw *gw, struct wg_peer *peer)
+{
+	for (unsigned i = 0; i < peer->n_aips; i++)
+		wg_allowedips_remove(&gw->aips, &peer->aips[i]);
+	peer->n_aips = 0;
+}
+
+struct wg_peer *wg_gw_peer_find(struct wg_gw *gw, const uint8_t key[WG_KEY_LEN])
+{
+	void *data;
+
+	if (rte_hash_lookup_data(gw->peer_keys, key, &data) < 0)
+		return NULL;
+	return &gw->peers[(uintptr_t)data];
+}
+
+struct wg_peer *wg_gw_peer_create(struct wg_gw *gw, const uint8_t key[WG_KEY_LEN],
+				  const uint8_t *psk, char *err, size_t errlen)
 {
 	struct wg_peer *peer;
 	uint32_t id;
 
 	if (gw->n_free_ids == 0) {
 		snprintf(err, errlen, "peer table full (%u peers)", gw->max_peers);
-		return -1;
+		return NULL;
 	}
 	id = gw->free_ids[gw->n_free_ids - 1];
 	peer = &gw->peers[id];
-	if (wg_noise_peer_init(&gw->dev, &peer->noise, cp->public_key,
-			       cp->has_preshared_key ? cp->preshared_key : NULL, peer) != WG_OK) {
+	if (wg_noise_peer_init(&gw->dev, &peer->noise, key, psk, peer) != WG_OK) {
+		wg_wipe(&peer->noise, sizeof(peer->noise));
 		snprintf(err, errlen, "peer public key is a low-order point");
-		return -1;
+		return NULL;
 	}
-	if (rte_hash_add_key_data(gw->peer_keys, cp->public_key, (void *)(uintptr_t)id) < 0) {
+	if (rte_hash_add_key_data(gw->peer_keys, key, (void *)(uintptr_t)id) < 0) {
+		wg_wipe(&peer->noise, sizeof(peer->noise));
 		snprintf(err, errlen, "peer key table full");
-		return -1;
+		return NULL;
 	}
 	gw->n_free_ids--;
 	peer->id = id;
+	wg_timers_init(&peer->timers, 0);
+	atomic_store_explicit(&peer->live, 1, memory_order_release);
+	gw->n_peers++;
+	return peer;
+}
+
+int wg_gw_peer_add(struct wg_gw *gw, const struct wg_config_peer *cp, char *err, size_t errlen)
+{
+	struct wg_peer *peer = wg_gw_peer_create(gw, cp->public_key,
+						 cp->has_preshared_key ? cp->preshared_key : NULL,
+						 err, errlen);
+	int rc = 0;
+
+	if (peer == NULL)
+		return -1;
 	peer->keepalive = cp->persistent_keepalive;
 	wg_timers_init(&peer->timers, cp->persistent_keepalive);
 	peer->conf_ep = cp->endpoint;
 	wg_allowedips_begin(&gw->aips);
-	for (unsigned i = 0; i < cp->n_allowed_ips; i++)
-		if (wg_allowedips_insert(&gw->aips, &cp->allowed_ips[i], id) == 0)
-			add_aip(peer, &cp->allowed_ips[i]);
+	for (unsigned i = 0; i < cp->n_allowed_ips && rc == 0; i++)
+		rc = wg_gw_peer_add_aip(gw, peer, &cp->allowed_ips[i]);
 	wg_allowedips_commit(&gw->aips);
-	atomic_store_explicit(&peer->live, 1, memory_order_release);
-	gw->n_peers++;
-	return 0;
+	if (rc != 0)
+		snprintf(err, errlen, "allowed-IPs table full");
+	return rc;
 }
 
+/* Remove a peer; inside an allowed-IPs batch of the caller's (begin ... commit). */
 void wg_gw_peer_remove(struct wg_gw *gw, struct wg_peer *peer)
 {
 	struct wg_keypair *retired[3];
 
 	atomic_store_explicit(&peer->live, 0, memory_order_release);
 	atomic_store_explicit(&peer->tx_kp, NULL, memory_order_release);
-	wg_allowedips_begin(&gw->aips);
-	for (unsigned i = 0; i < peer->n_aips; i++)
-		wg_allowedips_remove(&gw->aips, &peer->aips[i]);
-	wg_allowedips_commit(&gw->aips);
+	wg_gw_peer_clear_aips(gw, peer);
 	wg_noise_handshake_clear(&gw->dev, &peer->noise);
 	wg_peer_retire_keypairs(gw, retired, wg_keypairs_clear(&peer->noise.keypairs, retired));
 	clear_endpoint(gw, peer);
@@ -215,7 +288,7 @@ static void feed_activity(struct wg_peer *peer)
 	}
 }
 
-static void zero_keys(struct wg_gw *gw, struct wg_peer *peer)
+void wg_peer_zero_keys(struct wg_gw *gw, struct wg_peer *peer)
 {
 	struct wg_keypair *retired[3];
 
@@ -239,5 +312,28 @@ void wg_peer_timers_run(struct wg_gw *gw, struct wg_peer *peer, uint64_t now)
 	if (due & WG_TIMER_GIVE_UP)
 		drop_staged(gw, peer);
 	if (due & WG_TIMER_ZERO_KEYS)
-		zero_keys(gw, peer);
+		wg_peer_zero_keys(gw, peer);
+}
+
+void wg_peer_use_endpoint(struct wg_gw *gw, struct wg_peer *peer, const struct wg_endpoint *ep,
+			  uint64_t now)
+{
+	struct wg_ip nexthop;
+	uint8_t mac[6];
+	int port = wg_route_port(gw, WG_ROLE_WAN, &ep->ip);
+
+	peer->conf_ep = *ep;
+	peer->ep_resolving = false;
+	if (port < 0 || !wg_route_nexthop(gw, (unsigned)port, &ep->ip, &nexthop)) {
+		clear_endpoint(gw, peer);   /* unreachable: nothing is sent until it changes */
+		return;
+	}
+	if (wg_neigh_lookup(gw, &nexthop, mac)) {
+		wg_peer_set_endpoint(gw, peer, ep, (unsigned)port, mac);
+		return;
+	}
+	/* Published when the next hop answers (wg_ctrl_neigh_learned). */
+	clear_endpoint(gw, peer);
+	peer->ep_resolving = true;
+	wg_ctrl_solicit(gw, (unsigned)port, &nexthop, now);
 }

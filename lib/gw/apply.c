@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Live configuration changes: a parsed `set` request (struct wg_uapi_set, from `wg` or
+ * translated from JSON-RPC) applied to the running gateway on the control lcore. The
+ * request is checked as a whole first, so one that cannot be applied changes nothing;
+ * then device fields, then peers in order, as wireguard-go does. Peers that are changed
+ * keep their sessions and counters; peers that are not touched are not disturbed at all
+ * (workers read published pointers and never wait).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_internal.h"
+#include "wg_crypto.h"
+#include "wg_uapi.h"
+
+/* Peers the request would create: an upper bound (a key named twice counts twice). */
+static size_t new_peers(struct wg_gw *gw, const struct wg_uapi_set *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_peers; i++) {
+		const struct wg_uapi_peer *p = &s->peers[i];
+
+		if (!p->remove && !p->update_only &&
+		    (s->replace_peers || wg_gw_peer_find(gw, p->public_key) == NULL))
+			n++;
+	}
+	return n;
+}
+
+static size_t added_aips(const struct wg_uapi_set *s, unsigned family)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_peers; i++)
+		for (size_t j = 0; j < s->peers[i].n_aips; j++)
+			n += !s->peers[i].aips[j].remove &&
+			     s->peers[i].aips[j].prefix.ip.family == family;
+	return n;
+}
+
+static int check(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t whylen)
+{
+	size_t room = s->replace_peers ? gw->max_peers : gw->n_free_ids;
+	size_t v4 = added_aips(s, WG_AF_INET), v6 = added_aips(s, WG_AF_INET6);
+
+	if (new_peers(gw, s) > room) {
+		snprintf(why, whylen, "peer table full: %zu new peers, room for %zu (--max-peers)",
+			 new_peers(gw, s), room);
+		return ENOSPC;
+	}
+	if (gw->aips.n_v4 + v4 > gw->aips_max || gw->aips.n_v6 + v6 > gw->aips_max) {
+		snprintf(why, whylen, "allowed-IPs table full (%u per family)", gw->aips_max);
+		return ENOSPC;
+	}
+	if (s->has_private_key && !wg_is_zero(s->private_key, WG_KEY_LEN)) {
+		uint8_t pub[WG_KEY_LEN];
+
+		if (wg_x25519_public(pub, s->private_key) != 0) {
+			snprintf(why, whylen, "unusable private key");
+			return EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void set_private_key(struct wg_gw *gw, const uint8_t key[WG_KEY_LEN])
+{
+	uint8_t clamped[WG_KEY_LEN];
+	struct wg_peer *self;
+	bool same;
+
+	/* The same key again (wg setconf repeats it) changes nothing and ends no session. */
+	memcpy(clamped, key, WG_KEY_LEN);
+	wg_x25519_clamp(clamped);
+	same = gw->dev.has_identity && wg_equal(clamped, gw->dev.static_private, WG_KEY_LEN);
+	wg_wipe(clamped, sizeof(clamped));
+	if (same)
+		return;
+
+	wg_noise_device_set_key(&gw->dev, key);
+	/* Sessions made with the old identity end; the static DH is redone lazily. */
+	for (uint32_t id = 0; id < gw->max_peers; id++) {
+		struct wg_peer *peer = &gw->peers[id];
+
+		if (!atomic_load_explicit(&peer->live, memory_order_relaxed))
+			continue;
+		wg_noise_peer_rekey_static(&gw->dev, &peer->noise);
+		wg_peer_zero_keys(gw, peer);
+	}
+	/* A peer with our own new public key makes no sense (wireguard-go drops it too). */
+	self = gw->dev.has_identity ? wg_gw_peer_find(gw, gw->dev.static_public) : NULL;
+	if (self)
+		wg_gw_peer_remove(gw, self);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, WG_KEY_LEN);
+}
+
+/*
+ * replace_peers (wg setconf): the peer set becomes the request's. wireguard-go and the
+ * kernel remove every peer and add them again, which ends every session; here a peer that
+ * the request names again keeps its session and counters, and only its settings start
+ * afresh (no preshared key, no keepalive, no allowed IPs, before the request's own lines
+ * apply). What the peers can do afterwards is exactly what the request says.
+ */
+static void replace_peers(struct wg_gw *gw, const struct wg_uapi_set *s)
+{
+	const uint8_t **keys = malloc((s->n_peers + 1) * sizeof(*keys));
+	size_t n = 0;
+
+	for (size_t i = 0; keys && i < s->n_peers; i++)
+		if (!s->peers[i].remove)
+			keys[n++] = s->peers[i].public_key;
+	if (keys)
+		qsort(keys, n, sizeof(*keys), cmp_key);
+	for (uint32_t id = 0; id < gw->max_peers; id++) {
+		struct wg_peer *peer = &gw->peers[id];
+		const uint8_t *k = peer->noise.remote_static;
+
+		if (!atomic_load_explicit(&peer->live, memory_order_relaxed))
+			continue;
+		if (keys == NULL || !bsearch(&k, keys, n, sizeof(*keys), cmp_key)) {
+			wg_gw_peer_remove(gw, peer);
+			continue;
+		}
+		wg_noise_peer_set_psk(&peer->noise, NULL);
+		peer->keepalive = 0;
+		wg_timers_set_persistent(&peer->timers, 0, wg_gw_now());
+		wg_gw_peer_clear_aips(gw, peer);
+	}
+	free(keys);
+}
+
+static uint16_t pick_port(void)
+{
+	return (uint16_t)(49152 + wg_random_u32() % 16384);
+}
+
+static void apply_device(struct wg_gw *gw, const struct wg_uapi_set *s)
+{
+	if (s->has_private_key)
+		set_private_key(gw, s->private_key);
+	if (s->has_listen_port)
+		atomic_store_explicit(&gw->listen_port,
+				      s->listen_port ? s->listen_port : pick_port(),
+				      memory_order_relaxed);
+	if (s->has_fwmark)
+		gw->cfg.fwmark = s->fwmark;
+	if (s->replace_peers)
+		replace_peers(gw, s);
+}
+
+static int apply_aips(struct wg_gw *gw, struct wg_peer *peer, const struct wg_uapi_peer *p)
+{
+	if (p->replace_allowed_ips)
+		wg_gw_peer_clear_aips(gw, peer);
+	for (size_t i = 0; i < p->n_aips; i++) {
+		if (p->aips[i].remove)
+			wg_gw_peer_del_aip(gw, peer, &p->aips[i].prefix);
+		else if (wg_gw_peer_add_aip(gw, peer, &p->aips[i].prefix) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_peer(struct wg_gw *gw, const struct wg_uapi_peer *p, uint64_t now,
+		      char *why, size_t whylen)
+{
+	struct wg_peer *peer = wg_gw_peer_find(gw, p->public_key);
+
+	if (p->remove) {
+		if (peer)
+			wg_gw_peer_remove(gw, peer);
+		return 0;
+	}
+	if (peer == NULL) {
+		if (p->update_only || (gw->dev.has_identity &&
+				       memcmp(p->public_key, gw->dev.static_public, WG_KEY_LEN) == 0))
+			return 0;
+		peer = wg_gw_peer_create(gw, p->public_key, NULL, why, whylen);
+		if (peer == NULL)
+			return ENOSPC;
+	}
+	if (p->has_preshared_key)
+		wg_noise_peer_set_psk(&peer->noise, wg_is_zero(p->preshared_key, WG_KEY_LEN) ?
+				      NULL : p->preshared_key);
+	if (p->has_endpoint)
+		wg_peer_use_endpoint(gw, peer, &p->endpoint, now);
+	if (p->has_keepalive) {
+		peer->keepalive = p->keepalive;
+		wg_timers_set_persistent(&peer->timers, p->keepalive, now);
+	}
+	if (apply_aips(gw, peer, p) != 0) {
+		snprintf(why, whylen, "allowed-IPs table full (second-level tables exhausted); "
+			 "the request was applied up to this peer");
+		return ENOSPC;
+	}
+	return 0;
+}
+
+int wg_gw_apply(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t whylen)
+{
+	uint64_t now = wg_gw_now();
+	int rc = check(gw, s, why, whylen);
+
+	if (rc != 0)
+		return rc;
+	wg_allowedips_begin(&gw->aips);
+	apply_device(gw, s);
+	for (size_t i = 0; i < s->n_peers && rc == 0; i++)
+		rc = apply_peer(gw, &s->peers[i], now, why, whylen);
+	wg_allowedips_commit(&gw->aips);
+	return rc;
+}

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The set request, parsed into a model before anything is applied. Keys and values are
+ * checked as wireguard-go checks them (device/uapi.go), with its errno values: a line with
+ * no '=' is EPROTO, everything else refused is EINVAL, unknown keys included. Where
+ * wireguard-go applies line by line, the model keeps what the lines add up to: the
+ * applier (the gateway) walks it in order and gets the same end state.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "uapi_buf.h"
+#include "wg_crypto.h"
+#include "wg_uapi.h"
+
+struct parser {
+	struct wg_uapi_set *s;
+	struct wg_uapi_peer *peer;  /* the section being parsed; NULL before any public_key */
+	unsigned line;
+	char *why;
+	size_t whylen;
+};
+
+typedef int (*handler_fn)(struct parser *p, const char *v, size_t n);
+
+struct key {
+	const char *name;
+	handler_fn fn;
+};
+
+/* Say why, never quoting a value: it may be a key. */
+static int refuse(struct parser *p, int err, const char *key, const char *what)
+{
+	if (p->why && p->whylen)
+		snprintf(p->why, p->whylen, "line %u: %s%s%s", p->line, key ? key : "",
+			 key ? ": " : "", what);
+	return err;
+}
+
+static bool is(const char *v, size_t n, const char *word)
+{
+	return n == strlen(word) && memcmp(v, word, n) == 0;
+}
+
+/* Decimal digits only, as Go's strconv.ParseUint(v, 10, bits): no sign, no space; leading
+ * zeros are accepted as it accepts them. */
+static bool number(const char *v, size_t n, uint64_t max, uint64_t *out)
+{
+	uint64_t x = 0;
+
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned)(v[i] - '0');
+
+		if (d > 9 || x > (max - d) / 10)
+			return false;
+		x = x * 10 + d;
+	}
+	*out = x;
+	return true;
+}
+
+/* Flags take exactly "true": wireguard-go refuses "false" and everything else. */
+static int flag(struct parser *p, const char *v, size_t n, const char *key, bool *out)
+{
+	if (!is(v, n, "true"))
+		return refuse(p, EINVAL, key, "the only value is true");
+	*out = true;
+	return 0;
+}
+
+static int key_hex(struct parser *p, const char *v, size_t n, const char *key,
+		   uint8_t out[WG_KEY_LEN])
+{
+	if (wg_key_from_hex(out, v, n))
+		return refuse(p, EINVAL, key, "not 64 hex digits");
+	return 0;
+}
+
+/* ---- device keys ---- */
+
+static int private_key(struct parser *p, const char *v, size_t n)
+{
+	struct wg_uapi_set *s = p->s;
+
+	if (key_hex(p, v, n, "private_key", s->private_key))
+		return EINVAL;
+	/* Clamped on the way in, as the kernel and wireguard-go do, so a get shows the key
+	 * that is used; all zero stays zero and means "no key". */
+	if (!wg_is_zero(s->private_key, WG_KEY_LEN))
+		wg_x25519_clamp(s->private_key);
+	s->has_private_key = true;
+	return 0;
+}
+
+static int listen_port(struct parser *p, const char *v, size_t n)
+{
+	uint64_t x;
+
+	if (!number(v, n, UINT16_MAX, &x))
+		return refuse(p, EINVAL, "listen_port", "not a number 0..65535");
+	p->s->listen_port = (uint16_t)x;
+	p->s->has_listen_port = true;
+	return 0;
+}
+
+static int fwmark(struct parser *p, const char *v, size_t n)
+{
+	uint64_t x;
+
+	if (!number(v, n, UINT32_MAX, &x))
+		return refuse(p, EINVAL, "fwmark", "not a number 0..4294967295");
+	p->s->fwmark = (uint32_t)x;
+	p->s->has_fwmark = true;
+	return 0;
+}
+
+static int replace_peers(struct parser *p, const char *v, size_t n)
+{
+	return flag(p, v, n, "replace_peers", &p->s->replace_peers);
+}
+
+/* ---- peer keys ---- */
+
+static int public_key(struct parser *p, const char *v, size_t n)
+{
+	struct wg_uapi_set *s = p->s;
+
+	if (uapi_grow((void **)&s->peers, &s->cap_peers, sizeof(*s->peers), s->n_peers + 1))
+		return refuse(p, ENOMEM, NULL, "out of memory");
+	p->peer = &s->peers[s->n_peers++];
+	memset(p->peer, 0, sizeof(*p->peer));
+	return key_hex(p, v, n, "public_key", p->peer->public_key);
+}
+
+static int remove_peer(struct parser *p, const char *v, size_t n)
+{
+	return flag(p, v, n, "remove", &p->peer->remove);
+}
+
+static int update_only(struct parser *p, const char *v, size_t n)
+{
+	return flag(p, v, n, "update_only", &p->peer->update_only);
+}
+
+static int preshared_key(struct parser *p, const char *v, size_t n)
+{
+	if (key_hex(p, v, n, "preshared_key", p->peer->preshared_key))
+		return EINVAL;
+	p->peer->has_preshared_key = true;
+	return 0;
+}
+
+static int endpoint(struct parser *p, const char *v, size_t n)
+{
+	if (wg_endpoint_parse(&p->peer->endpoint, v, n))
+		return refuse(p, EINVAL, "endpoint", "not a.b.c.d:port or [ipv6]:port");
+	p->peer->has_endpoint = true;
+	return 0;
+}
+
+static int keepalive(struct parser *p, const char *v, size_t n)
+{
+	uint64_t x;
+
+	if (!number(v, n, UINT16_MAX, &x))
+		return refuse(p, EINVAL, "persistent_keepalive_interval",
+			      "not a number 0..65535");
+	p->peer->keepalive = (uint16_t)x;
+	p->peer->has_keepalive = true;
+	return 0;
+}
+
+/* The replacement clears the peer's allowed IPs when it is met, so the changes listed
+ * before it in the same section are void: drop them, and aips[] applies after the clear. */
+static int replace_allowed_ips(struct parser *p, const char *v, size_t n)
+{
+	if (flag(p, v, n, "replace_allowed_ips", &p->peer->replace_allowed_ips))
+		return EINVAL;
+	p->peer->n_aips = 0;
+	return 0;
+}
+
+/* "PREFIX" adds, "-PREFIX" removes (wireguard-tools 1.0.20250521 and later send it for
+ * `allowed-ips -10.0.0.0/8`). The length is required, as netip.ParsePrefix requires it;
+ * host bits are accepted and cleared, as wireguard-go and the kernel clear them. */
+static int allowed_ip(struct parser *p, const char *v, size_t n)
+{
+	struct wg_uapi_peer *peer = p->peer;
+	struct wg_uapi_aip a = { .remove = n > 0 && v[0] == '-' };
+
+	if (a.remove) {
+		v++;
+		n--;
+	}
+	if (!memchr(v, '/', n) || wg_prefix_parse(&a.prefix, v, n, true))
+		return refuse(p, EINVAL, "allowed_ip", "not an address/length prefix");
+	wg_prefix_mask(&a.prefix);
+	if (uapi_grow((void **)&peer->aips, &peer->cap_aips, sizeof(*peer->aips),
+		      peer->n_aips + 1))
+		return refuse(p, ENOMEM, NULL, "out of memory");
+	peer->aips[peer->n_aips++] = a;
+	return 0;
+}
+
+static int protocol_version(struct parser *p, const char *v, size_t n)
+{
+	if (!is(v, n, "1"))
+		return refuse(p, EINVAL, "protocol_version", "only version 1 exists");
+	return 0;
+}
+
+static const struct key DEVICE_KEYS[] = {
+	{ "private_key", private_key },
+	{ "listen_port", listen_port },
+	{ "fwmark", fwmark },
+	{ "replace_peers", replace_peers },
+	{ NULL, NULL },
+};
+
+static const struct key PEER_KEYS[] = {
+	{ "remove", remove_peer },
+	{ "update_only", update_only },
+	{ "preshared_key", preshared_key },
+	{ "endpoint", endpoint },
+	{ "persistent_keepalive_interval", keepalive },
+	{ "replace_allowed_ips", replace_allowed_ips },
+	{ "allowed_ip", allowed_ip },
+	{ "protocol_version", protocol_version },
+	{ NULL, NULL },
+};
+
+static const struct key *lookup(const struct key *table, const char *k, size_t n)
+{
+	for (; table->name; table++)
+		if (is(k, n, table->name))
+			return table;
+	return NULL;
+}
+
+/* An unknown key, named in the reason only if it looks like a key name (the line could be
+ * a mangled key=value whose "key" is a secret). k ends at the '=', which stops strspn. */
+static int unknown(struct parser *p, const char *k, size_t n)
+{
+	const struct key *other = lookup(p->peer ? DEVICE_KEYS : PEER_KEYS, k, n);
+	char name[33];
+
+	if (other)
+		return refuse(p, EINVAL, other->name,
+			      p->peer ? "a device key after the first public_key"
+				      : "a peer key before any public_key");
+	if (n == 0 || n >= sizeof(name) || strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_") < n)
+		return refuse(p, EINVAL, NULL, "unknown key");
+	memcpy(name, k, n);
+	name[n] = '\0';
+	return refuse(p, EINVAL, name, "unknown key");
+}
+
+static int parse_line(struct parser *p, const char *line, size_t n)
+{
+	const char *eq = memchr(line, '=', n);
+	const struct key *k;
+	size_t klen;
+
+	if (memchr(line, '\0', n))
+		return refuse(p, EPROTO, NULL, "NUL byte");
+	if (!eq)
+		return refuse(p, EPROTO, NULL, "not key=value");
+	klen = (size_t)(eq - line);
+	if (is(line, klen, "public_key"))
+		return public_key(p, eq + 1, n - klen - 1);
+	k = lookup(p->peer ? PEER_KEYS : DEVICE_KEYS, line, klen);
+	if (!k)
+		return unknown(p, line, klen);
+	return k->fn(p, eq + 1, n - klen - 1);
+}
+
+int wg_uapi_parse_set(struct wg_uapi_set *s, const char *body, size_t len,
+		      char *why, size_t whylen)
+{
+	struct parser p = { .s = s, .why = why, .whylen = whylen };
+	size_t at = 0;
+	int err = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (why && whylen)
+		why[0] = '\0';
+	while (at < len && !err) {
+		const char *line = body + at;
+		const char *nl = memchr(line, '\n', len - at);
+		size_t n = nl ? (size_t)(nl - line) : len - at;
+
+		p.line++;
+		at += n + (nl ? 1 : 0);
+		if (n == 0) {
+			/* The blank line ends a request; a caller may pass it along. */
+			if (at < len)
+				err = refuse(&p, EPROTO, NULL, "data after the blank line");
+			break;
+		}
+		err = parse_line(&p, line, n);
+	}
+	if (err)
+		wg_uapi_set_free(s);
+	return err;
+}
+
+void wg_uapi_set_free(struct wg_uapi_set *s)
+{
+	for (size_t i = 0; i < s->n_peers; i++)
+		uapi_release(s->peers[i].aips, s->peers[i].cap_aips, sizeof(struct wg_uapi_aip));
+	uapi_release(s->peers, s->cap_peers, sizeof(*s->peers));
+	wg_wipe(s, sizeof(*s));
+}
+
+/* ---- the request text back from the model ---- */
+
+static int format_aips(struct wg_uapi_buf *b, const struct wg_uapi_peer *peer)
+{
+	char text[WG_ADDR_STRLEN];
+	int err = 0;
+
+	for (size_t i = 0; i < peer->n_aips && !err; i++) {
+		wg_prefix_format(text, &peer->aips[i].prefix);
+		err = uapi_printf(b, "allowed_ip=%s%s\n", peer->aips[i].remove ? "-" : "", text);
+	}
+	return err;
+}
+
+static int format_set_peer(struct wg_uapi_buf *b, const struct wg_uapi_peer *peer)
+{
+	char text[WG_ADDR_STRLEN];
+	int err = uapi_put_key(b, "public_key", peer->public_key);
+
+	if (!err && peer->remove)
+		err = uapi_printf(b, "remove=true\n");
+	if (!err && peer->update_only)
+		err = uapi_printf(b, "update_only=true\n");
+	if (!err && peer->has_preshared_key)
+		err = uapi_put_key(b, "preshared_key", peer->preshared_key);
+	if (!err && peer->has_endpoint) {
+		wg_endpoint_format(text, &peer->endpoint);
+		err = uapi_printf(b, "endpoint=%s\n", text);
+	}
+	if (!err && peer->has_keepalive)
+		err = uapi_printf(b, "persistent_keepalive_interval=%u\n",
+				  (unsigned)peer->keepalive);
+	if (!err && peer->replace_allowed_ips)
+		err = uapi_printf(b, "replace_allowed_ips=true\n");
+	return err ? err : format_aips(b, peer);
+}
+
+int wg_uapi_format_set(struct wg_uapi_buf *b, const struct wg_uapi_set *s)
+{
+	int err = uapi_printf(b, "set=1\n");
+
+	if (!err && s->has_private_key)
+		err = uapi_put_key(b, "private_key", s->private_key);
+	if (!err && s->has_listen_port)
+		err = uapi_printf(b, "listen_port=%u\n", (unsigned)s->listen_port);
+	if (!err && s->has_fwmark)
+		err = uapi_printf(b, "fwmark=%" PRIu32 "\n", s->fwmark);
+	if (!err && s->replace_peers)
+		err = uapi_printf(b, "replace_peers=true\n");
+	for (size_t i = 0; i < s->n_peers && !err; i++)
+		err = format_set_peer(b, &s->peers[i]);
+	return err ? err : uapi_printf(b, "\n");
+}
