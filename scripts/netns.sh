@@ -72,7 +72,8 @@
 # TOPO_GW_CONF, TOPO_GW_LOG, TOPO_GW_PID, TOPO_GW_WAN4/6, TOPO_GW_LAN4/6, TOPO_LAN_HOST4/6,
 # TOPO_LISTEN_PORT, TOPO_MTU.
 # Environment: WGDP_BIN, WGDP_LCORES (EAL -l, default 0: one lcore), WGDP_LCORE_MAP (EAL
-# --lcores, instead of -l), WGDP_QPAIRS (queue pairs per port: one per worker), WGDP_MEM (-m, 512),
+# --lcores, instead of -l), WGDP_QPAIRS (queue pairs per port: one per worker), WGDP_ARGS
+# (gateway options after -c, e.g. --max-peers N), WGDP_MEM (-m, 512),
 # WGDP_EAL_EXTRA (more EAL options), WGDP_READY_TIMEOUT (30 s), TOPO_KEEP=1 (keep the work
 # dir with the logs), TOPO_VERBOSE=1 (echo topology commands).
 
@@ -588,6 +589,8 @@ gw_start() {
 	# shellcheck disable=SC2206
 	[ -n "${WGDP_EAL_EXTRA:-}" ] && cmd+=($WGDP_EAL_EXTRA)
 	cmd+=(-- -c "$conf")
+	# shellcheck disable=SC2206
+	[ -n "${WGDP_ARGS:-}" ] && cmd+=($WGDP_ARGS)
 	_topo_say "starting the gateway: ip netns exec $TOPO_NS_GW ${cmd[*]}"
 	ip netns exec "$TOPO_NS_GW" "${cmd[@]}" >"$TOPO_GW_LOG" 2>&1 &
 	TOPO_GW_PID=$!

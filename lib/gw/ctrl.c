@@ -50,7 +50,7 @@ void wg_ctrl_solicit(struct wg_gw *gw, unsigned port, const struct wg_ip *ip, ui
 	wg_dp_tx(wg_ctrl_ctx(gw), port, m);
 }
 
-static void on_arp(struct wg_gw *gw, struct rte_mbuf *m, unsigned port)
+static void on_arp(struct wg_gw *gw, struct rte_mbuf *m, unsigned port, uint64_t now)
 {
 	const struct wg_port *p = &gw->ports[port];
 	struct wg_arp a;
@@ -67,10 +67,10 @@ static void on_arp(struct wg_gw *gw, struct rte_mbuf *m, unsigned port)
 	rte_pktmbuf_free(m);
 	if (!wg_port_is_ours(p, &tpa)) {
 		/* Refresh what we know, but do not fill the table from others' chatter. */
-		wg_neigh_learn(gw, port, &spa, a.sha, false);
+		wg_neigh_learn(gw, port, &spa, a.sha, false, now);
 		return;
 	}
-	wg_neigh_learn(gw, port, &spa, a.sha, true);
+	wg_neigh_learn(gw, port, &spa, a.sha, true, now);
 	if (a.op != 1)
 		return;
 	m = alloc_frame(gw, &data, 60);
@@ -84,7 +84,7 @@ static void on_arp(struct wg_gw *gw, struct rte_mbuf *m, unsigned port)
 	wg_dp_tx(wg_ctrl_ctx(gw), port, m);
 }
 
-static void on_nd(struct wg_gw *gw, struct rte_mbuf *m, unsigned port)
+static void on_nd(struct wg_gw *gw, struct rte_mbuf *m, unsigned port, uint64_t now)
 {
 	const struct wg_port *p = &gw->ports[port];
 	struct wg_nd nd;
@@ -98,13 +98,13 @@ static void on_nd(struct wg_gw *gw, struct rte_mbuf *m, unsigned port)
 	rte_pktmbuf_free(m);
 	if (nd.type == 136) {          /* advertisement: the answer to our solicitation */
 		if (nd.has_lladdr)
-			wg_neigh_learn(gw, port, &nd.target, nd.lladdr, false);
+			wg_neigh_learn(gw, port, &nd.target, nd.lladdr, false, now);
 		return;
 	}
 	if (!wg_port_is_ours(p, &nd.target))
 		return;
 	if (nd.has_lladdr && nd.src.family)
-		wg_neigh_learn(gw, port, &nd.src, nd.lladdr, true);
+		wg_neigh_learn(gw, port, &nd.src, nd.lladdr, true, now);
 	/* DAD probes come from :: and are answered to all-nodes; we only answer real ones. */
 	if (!nd.src.family || !nd.has_lladdr)
 		return;
@@ -120,17 +120,16 @@ void wg_ctrl_handle_local(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 	struct wg_pkt_info pi;
 	unsigned port = wg_meta(m)->port;
 
-	(void)now;
 	if (wg_pkt_parse_frame(&pi, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m)) != 0) {
 		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_BAD_FRAME);
 		return;
 	}
 	if (pi.ethertype == 0x0806) {
-		on_arp(gw, m, port);
+		on_arp(gw, m, port, now);
 	} else if (pi.family == WG_AF_INET6 && pi.proto == 58 &&
 		   (rte_pktmbuf_mtod(m, uint8_t *)[pi.l4_off] == 135 ||
 		    rte_pktmbuf_mtod(m, uint8_t *)[pi.l4_off] == 136)) {
-		on_nd(gw, m, port);
+		on_nd(gw, m, port, now);
 	} else if (wg_port_is_ours(&gw->ports[port], &pi.dst) &&
 		   wg_pkt_echo_reply(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m))) {
 		wg_dp_tx(wg_ctrl_ctx(gw), port, m);
@@ -179,7 +178,33 @@ static const struct wg_ip *inside_addr(const struct wg_gw *gw, unsigned family)
 static void icmp_error(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 {
 	struct wg_meta *meta = wg_meta(m);
-	enum wg_icmp_error kind = (enum wg_icmp_error)(meta->arg & 0xff);
+
+	wg_ctrl_icmp_error(gw, m, (enum wg_icmp_error)(meta->arg & 0xff), meta->arg >> 8, now);
+}
+
+/* A peer's packet for the gateway itself: answer pings (so an operator can ping the
+ * gateway's inside address through the tunnel); anything else is counted and dropped. */
+static void inner_local(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
+{
+	uint8_t *frame = (uint8_t *)rte_pktmbuf_prepend(m, ETH_LEN);
+
+	/* The echo code works on frames: a header of zeros stands in for the missing L2. */
+	if (frame != NULL) {
+		memset(frame, 0, ETH_LEN);
+		frame[12] = (rte_pktmbuf_mtod_offset(m, uint8_t *, ETH_LEN)[0] >> 4) == 4 ? 0x08 : 0x86;
+		frame[13] = frame[12] == 0x08 ? 0x00 : 0xdd;
+	}
+	if (frame == NULL || !wg_pkt_echo_reply(frame, rte_pktmbuf_data_len(m))) {
+		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_LOCAL_UNHANDLED);
+		return;
+	}
+	rte_pktmbuf_adj(m, ETH_LEN);
+	route_inner(gw, m, now);
+}
+
+void wg_ctrl_icmp_error(struct wg_gw *gw, struct rte_mbuf *m, enum wg_icmp_error kind,
+			uint32_t mtu, uint64_t now)
+{
 	struct wg_pkt_info pi;
 	const struct wg_ip *src = NULL;
 	uint8_t buf[1280];
@@ -190,7 +215,7 @@ static void icmp_error(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 	if (wg_pkt_parse_ip(&pi, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m)) == 0)
 		src = inside_addr(gw, pi.family);
 	if (src)
-		len = wg_pkt_build_icmp_error(buf, sizeof(buf), kind, meta->arg >> 8, src,
+		len = wg_pkt_build_icmp_error(buf, sizeof(buf), kind, mtu, src,
 					      rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m));
 	rte_pktmbuf_free(m);
 	if (len == 0 || (out = alloc_frame(gw, &data, (uint16_t)len)) == NULL)
@@ -221,10 +246,9 @@ void wg_ctrl_resolve(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 }
 
 /* A next hop just became known: send what waited for it, and initiations that waited. */
-void wg_ctrl_neigh_learned(struct wg_gw *gw, const struct wg_ip *ip)
+void wg_ctrl_neigh_learned(struct wg_gw *gw, const struct wg_ip *ip, uint64_t now)
 {
 	unsigned keep = 0;
-	uint64_t now = wg_gw_now();
 
 	for (unsigned i = 0; i < gw->n_pending; i++) {
 		struct rte_mbuf *m = gw->pending[i];
@@ -310,6 +334,7 @@ static void drain_ctrl_ring(struct wg_gw *gw, uint64_t now)
 		case WG_CTRL_STAGE: wg_peer_stage(gw, m, now); break;
 		case WG_CTRL_ICMP_ERROR: icmp_error(gw, m, now); break;
 		case WG_CTRL_RESOLVE: wg_ctrl_resolve(gw, m, now); break;
+		case WG_CTRL_INNER_LOCAL: inner_local(gw, m, now); break;
 		default: rte_pktmbuf_free(m); break;
 		}
 	}

@@ -200,6 +200,14 @@ static void authenticated(struct wg_worker *w, struct wg_gw_keypair *gkp, struct
 	}
 }
 
+static bool is_ours(const struct wg_gw *gw, const struct wg_ip *ip)
+{
+	for (unsigned i = 0; i < gw->n_ports; i++)
+		if (wg_port_is_ours(&gw->ports[i], ip))
+			return true;
+	return false;
+}
+
 /* The decrypted inner packet of an authenticated message: check it and route it. */
 static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
 		  struct wg_peer *peer, uint32_t plain_len, uint64_t now)
@@ -222,6 +230,10 @@ static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
 		return;
 	}
 	w->decrypted++;
+	if (is_ours(w->gw, &ipi.dst)) {
+		wg_dp_to_ctrl(w, m, WG_CTRL_INNER_LOCAL);
+		return;
+	}
 	if (wg_allowedips_lookup(&w->gw->aips, &ipi.dst, &owner)) {
 		/* To another peer: the gateway relays, as a router would. */
 		if (!wg_pkt_dec_ttl(ip, ipi.l3_len)) {

@@ -52,6 +52,7 @@ enum wg_ctrl_kind {
 	WG_CTRL_STAGE,         /* inner packet for meta.peer waiting for a keypair */
 	WG_CTRL_ICMP_ERROR,    /* inner packet to answer with ICMP meta.arg (wg_icmp_error) */
 	WG_CTRL_RESOLVE,       /* frame for meta.port whose next hop is unresolved */
+	WG_CTRL_INNER_LOCAL,   /* decrypted packet for one of our own addresses (meta.peer) */
 };
 
 /* Per-packet metadata in an mbuf dynamic field; see wg_meta(). */
@@ -259,7 +260,7 @@ void wg_gw_ports_stop(struct wg_gw *gw);
 bool wg_neigh_lookup(const struct wg_gw *gw, const struct wg_ip *ip, uint8_t mac[6]);
 struct wg_neigh *wg_neigh_get(struct wg_gw *gw, const struct wg_ip *ip, bool create);
 void wg_neigh_learn(struct wg_gw *gw, unsigned port, const struct wg_ip *ip,
-		    const uint8_t mac[6], bool create);
+		    const uint8_t mac[6], bool create, uint64_t now);
 /* The next hop for a destination leaving by a port: itself if on-link, else the gateway. */
 bool wg_route_nexthop(const struct wg_gw *gw, unsigned port, const struct wg_ip *dst,
 		      struct wg_ip *nexthop);
@@ -272,7 +273,10 @@ bool wg_port_is_ours(const struct wg_port *p, const struct wg_ip *ip);
 /* ctrl.c, hs.c, peer.c */
 void wg_ctrl_handle_local(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now);
 void wg_ctrl_resolve(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now);
-void wg_ctrl_neigh_learned(struct wg_gw *gw, const struct wg_ip *ip);
+void wg_ctrl_neigh_learned(struct wg_gw *gw, const struct wg_ip *ip, uint64_t now);
+/* Answer an inner packet with an ICMP error of that kind (built and routed here). */
+void wg_ctrl_icmp_error(struct wg_gw *gw, struct rte_mbuf *m, enum wg_icmp_error kind,
+			uint32_t mtu, uint64_t now);
 /* Ask for the MAC of a next hop (ARP or neighbour solicitation), at most once a second. */
 void wg_ctrl_solicit(struct wg_gw *gw, unsigned port, const struct wg_ip *ip, uint64_t now);
 void wg_hs_handle(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now);

@@ -12,6 +12,7 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 
 #include "gw_internal.h"
 #include "wg_cookie.h"
@@ -346,7 +347,7 @@ void wg_hs_initiate(struct wg_gw *gw, struct wg_peer *peer, uint64_t now)
 	peer->last_init_sent = now;
 	send_message(gw, ep, &init, sizeof(init));
 	wg_timers_handshake_initiated(&peer->timers, now,
-				      wg_random_u32() % (WG_REKEY_TIMEOUT_JITTER_MAX_MS * 1000000ull));
+				      rte_rand_max(WG_REKEY_TIMEOUT_JITTER_MAX_MS * 1000000ull));
 	wg_timers_any_authenticated_sent(&peer->timers, now);
 	wg_timers_any_authenticated_traversal(&peer->timers, now);
 }

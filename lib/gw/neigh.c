@@ -82,7 +82,7 @@ bool wg_neigh_lookup(const struct wg_gw *gw, const struct wg_ip *ip, uint8_t mac
 }
 
 void wg_neigh_learn(struct wg_gw *gw, unsigned port, const struct wg_ip *ip,
-		    const uint8_t mac[6], bool create)
+		    const uint8_t mac[6], bool create, uint64_t now)
 {
 	struct wg_neigh *n = wg_neigh_get(gw, ip, create);
 	bool was_valid;
@@ -93,7 +93,7 @@ void wg_neigh_learn(struct wg_gw *gw, unsigned port, const struct wg_ip *ip,
 	n->port = (uint16_t)port;
 	atomic_store_explicit(&n->mac, pack_mac(mac), memory_order_release);
 	if (!was_valid)
-		wg_ctrl_neigh_learned(gw, ip);
+		wg_ctrl_neigh_learned(gw, ip, now);
 }
 
 static bool on_link(const struct wg_port *p, const struct wg_ip *dst)

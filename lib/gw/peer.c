@@ -9,6 +9,7 @@
 
 #include <rte_hash.h>
 #include <rte_malloc.h>
+#include <rte_random.h>
 
 #include "gw_internal.h"
 #include "wg_crypto.h"
@@ -216,6 +217,14 @@ void wg_peer_stage(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_NO_ROUTE);
 		return;
 	}
+	if (atomic_load_explicit(&peer->ep, memory_order_relaxed) == NULL &&
+	    peer->conf_ep.ip.family == 0) {
+		/* No way to reach the peer until it contacts us: say so now, as the kernel
+		 * does, rather than pin the packet. */
+		wg_ctrl_ctx(gw)->drops[WG_DROP_NO_ENDPOINT]++;
+		wg_ctrl_icmp_error(gw, m, WG_ICMP_HOST_UNREACH, 0, now);
+		return;
+	}
 	if (peer->n_staged == WG_STAGED_MAX) {
 		wg_drop(wg_ctrl_ctx(gw), peer->staged[0], WG_DROP_NO_KEYPAIR);
 		memmove(peer->staged, peer->staged + 1, (WG_STAGED_MAX - 1) * sizeof(peer->staged[0]));
@@ -244,6 +253,12 @@ static void drop_staged(struct wg_gw *gw, struct wg_peer *peer)
 	for (unsigned i = 0; i < peer->n_staged; i++)
 		wg_drop(wg_ctrl_ctx(gw), peer->staged[i], WG_DROP_NO_KEYPAIR);
 	peer->n_staged = 0;
+}
+
+/* Timer jitter needs no secrecy: DPDK's PRNG, not a system call per peer per sweep. */
+static uint64_t jitter(void)
+{
+	return rte_rand_max(WG_REKEY_TIMEOUT_JITTER_MAX_MS * 1000000ull);
 }
 
 struct activity {
@@ -279,7 +294,7 @@ static void feed_activity(struct wg_peer *peer)
 		struct wg_timers *t = &peer->timers;
 
 		switch (ev[i].kind) {
-		case 0: wg_timers_data_sent(t, ev[i].at, wg_random_u32() % 333000000u); break;
+		case 0: wg_timers_data_sent(t, ev[i].at, jitter()); break;
 		case 1: wg_timers_any_authenticated_sent(t, ev[i].at); break;
 		case 2: wg_timers_data_received(t, ev[i].at); break;
 		case 3: wg_timers_any_authenticated_received(t, ev[i].at); break;

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wgdp-bench: the data path's speed on one worker lcore, beside the raw AEAD rate of the
+ * same machine in the same run. A program, not a test: it prints figures and never passes
+ * or fails on them.
+ *
+ *   wgdp-bench [--reps N] [--bursts N] [--peers LIST] [--mem MB] [--max-peers N] [--cpu N]
+ *
+ * The gateway runs in this process over real sessions (lib/sim: net_ring ports, simulated
+ * clients that made real handshakes). Only the gateway's wg_gw_worker_poll is timed, with
+ * the TSC; building the frames (and, for decryption, encrypting them with fresh counters
+ * as the clients) and taking the output away happen outside the timed region. Each poll
+ * gets one burst of 32 packets. Every figure is the median of --reps measurements, with
+ * the minimum and maximum beside it.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_version.h>
+
+#include "wg_aead.h"
+#include "wg_crypto.h"
+#include "wg_pkt.h"
+#include "wg_sim.h"
+
+#define BURST      32
+#define MAX_REPS   31
+#define MAX_PEERS  8
+#define N_SIZES    3
+
+static const uint16_t sizes[N_SIZES] = { 64, 512, 1420 };
+
+enum dir { ENC, DEC };
+static const char *const dir_name[2] = { "encrypt LAN->WAN", "decrypt WAN->LAN" };
+
+struct opts {
+	unsigned reps, bursts, mem_mb, n_peers, cpu;
+	uint32_t peers[MAX_PEERS], max_peers;
+};
+
+struct series {
+	double v[MAX_REPS];
+	unsigned n;
+};
+
+/* The raw AEAD rates, kept for the data path's ratio. */
+struct baseline {
+	struct series burst[N_SIZES][2], single[N_SIZES][2];
+};
+
+/* ---- options and the header ---- */
+
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [--reps N] [--bursts N] [--peers LIST] [--mem MB] [--max-peers N]\n"
+		"          [--cpu N]\n"
+		"  --reps N        measurements per figure, median printed (default 5, max %u)\n"
+		"  --bursts N      bursts of %u packets per measurement (default 4000)\n"
+		"  --peers LIST    peer counts, comma-separated (default 1,1000; 100000 needs\n"
+		"                  about --mem 2048)\n"
+		"  --mem MB        EAL memory, -m (default 512)\n"
+		"  --max-peers N   gateway capacity (default: the peer count)\n"
+		"  --cpu N         the CPU to run on (EAL -l N; default 0)\n",
+		prog, MAX_REPS, BURST);
+}
+
+static int parse_peers(struct opts *o, const char *s)
+{
+	char *end;
+
+	o->n_peers = 0;
+	while (*s && o->n_peers < MAX_PEERS) {
+		unsigned long v = strtoul(s, &end, 10);
+
+		if (end == s || v == 0 || v > WG_SIM_MAX_CLIENTS || (*end && *end != ','))
+			return -1;
+		o->peers[o->n_peers++] = (uint32_t)v;
+		s = *end ? end + 1 : end;
+	}
+	return *s || o->n_peers == 0 ? -1 : 0;
+}
+
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s == '\0' || *end || v < lo || v > hi)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_opts(struct opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "reps", required_argument, NULL, 'r' },
+		{ "bursts", required_argument, NULL, 'b' },
+		{ "peers", required_argument, NULL, 'p' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "max-peers", required_argument, NULL, 'x' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned v = 0;
+	int c, bad = 0;
+
+	*o = (struct opts){ .reps = 5, .bursts = 4000, .mem_mb = 512, .n_peers = 2,
+			    .peers = { 1, 1000 } };
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': bad |= parse_uint(optarg, 1, MAX_REPS, &o->reps); break;
+		case 'b': bad |= parse_uint(optarg, 1, 10000000, &o->bursts); break;
+		case 'p': bad |= parse_peers(o, optarg); break;
+		case 'm': bad |= parse_uint(optarg, 64, 1u << 20, &o->mem_mb); break;
+		case 'c': bad |= parse_uint(optarg, 0, 1023, &o->cpu); break;
+		case 'x':
+			bad |= parse_uint(optarg, 1, WG_SIM_MAX_CLIENTS, &v);
+			o->max_peers = bad ? 0 : v;
+			break;
+		default: bad = -1; break;
+		}
+	}
+	return bad || optind != argc ? -1 : 0;
+}
+
+static void cpu_model(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(out, len, "unknown");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+			snprintf(out, len, "%s", strchr(line, ':') + 2);
+			out[strcspn(out, "\n")] = '\0';
+			break;
+		}
+	if (f)
+		fclose(f);
+}
+
+static void print_header(int argc, char **argv, const struct opts *o, const char *arch)
+{
+	char cpu[128];
+
+	cpu_model(cpu, sizeof(cpu));
+	printf("wgdp-bench: the data path on one worker lcore, beside the raw AEAD rate\n");
+	printf("command:  ");
+	for (int i = 0; i < argc; i++)
+		printf(strpbrk(argv[i], " \t'\"") ? " '%s'" : " %s", argv[i]);
+	printf("\ncpu:       %s, %ld online, TSC %.3f GHz\n", cpu, sysconf(_SC_NPROCESSORS_ONLN),
+	       (double)rte_get_tsc_hz() / 1e9);
+	printf("aead:      intel-ipsec-mb ChaCha20-Poly1305, %s implementation\n", arch);
+	printf("dpdk:      %s; EAL -l %u -m %u --no-huge\n", rte_version(), o->cpu, o->mem_mb);
+	printf("method:    %u bursts of %u packets per measurement, median [min, max] of %u;\n"
+		   "           IPv4 UDP inside and outside; Gbit/s counts inner IP bytes\n\n",
+	       o->bursts, BURST, o->reps);
+}
+
+/* ---- figures ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(const struct series *s)
+{
+	double v[MAX_REPS];
+
+	if (s->n == 0)
+		return 0;
+	memcpy(v, s->v, s->n * sizeof(v[0]));
+	qsort(v, s->n, sizeof(v[0]), cmp_double);
+	return s->n % 2 ? v[s->n / 2] : (v[s->n / 2 - 1] + v[s->n / 2]) / 2;
+}
+
+static double lo(const struct series *s)
+{
+	double m = s->n ? s->v[0] : 0;
+
+	for (unsigned i = 1; i < s->n; i++)
+		m = s->v[i] < m ? s->v[i] : m;
+	return m;
+}
+
+static double hi(const struct series *s)
+{
+	double m = s->n ? s->v[0] : 0;
+
+	for (unsigned i = 1; i < s->n; i++)
+		m = s->v[i] > m ? s->v[i] : m;
+	return m;
+}
+
+static double mpps(uint64_t pkts, uint64_t cycles)
+{
+	return cycles ? (double)pkts * (double)rte_get_tsc_hz() / (double)cycles / 1e6 : 0;
+}
+
+/* "12.34 [12.01, 12.50]": Mpps, median and range. */
+static void print_series(const struct series *s)
+{
+	printf(" %6.3f [%6.3f, %6.3f]", median(s), lo(s), hi(s));
+}
+
+static double gbps(double mpps_v, uint16_t size)
+{
+	return mpps_v * 1e6 * size * 8 / 1e9;
+}
+
+/* How the protocol pads a packet: to 16, but not past the tunnel MTU. */
+static uint32_t padded(uint16_t size)
+{
+	uint32_t p = (size + 15u) / 16u * 16u;
+
+	return p > WG_SIM_MTU ? (size > WG_SIM_MTU ? size : WG_SIM_MTU) : p;
+}
+
+/* ---- raw AEAD ---- */
+
+struct aead_bufs {
+	uint8_t *work, *pristine;
+	struct wg_aead_op ops[BURST];
+	uint8_t key[WG_KEY_LEN];
+	uint32_t len, stride;
+};
+
+static int aead_bufs_init(struct aead_bufs *b, struct wg_aead *a, uint32_t len)
+{
+	b->len = len;
+	b->stride = (len + WG_AEAD_TAG_LEN + 63) / 64 * 64;
+	b->work = aligned_alloc(64, (size_t)b->stride * BURST);
+	b->pristine = aligned_alloc(64, (size_t)b->stride * BURST);
+	if (b->work == NULL || b->pristine == NULL)
+		return -1;
+	wg_random(b->key, sizeof(b->key));
+	wg_random(b->pristine, (size_t)b->stride * BURST);
+	for (unsigned i = 0; i < BURST; i++) {
+		b->ops[i] = (struct wg_aead_op){ .key = b->key, .buf = b->pristine + i * b->stride,
+						 .len = len };
+		wg_aead_nonce(b->ops[i].nonce, i);
+	}
+	/* Valid ciphertexts and tags to decrypt, kept aside and copied in before each run. */
+	wg_aead_encrypt_burst(a, b->ops, BURST);
+	for (unsigned i = 0; i < BURST; i++)
+		b->ops[i].buf = b->work + i * b->stride;
+	return 0;
+}
+
+static void aead_bufs_free(struct aead_bufs *b)
+{
+	free(b->work);
+	free(b->pristine);
+}
+
+/* One measurement: Mpps of bursts of `burst` (32 or 1) buffers. */
+static double aead_once(struct wg_aead *a, struct aead_bufs *b, enum dir d, unsigned burst,
+			unsigned n_bursts)
+{
+	uint64_t cycles = 0, good = 0;
+
+	for (unsigned r = 0; r < n_bursts; r++) {
+		uint64_t t0;
+
+		memcpy(b->work, b->pristine, (size_t)b->stride * BURST);   /* untimed */
+		t0 = rte_rdtsc();
+		for (unsigned i = 0; i < BURST; i += burst)
+			good += d == ENC ? wg_aead_encrypt_burst(a, b->ops + i, burst) :
+				wg_aead_decrypt_burst(a, b->ops + i, burst);
+		cycles += rte_rdtsc() - t0;
+	}
+	if (good != (uint64_t)n_bursts * BURST)
+		printf("warning: raw AEAD: %lu of %lu buffers failed\n",
+		       (unsigned long)((uint64_t)n_bursts * BURST - good),
+		       (unsigned long)((uint64_t)n_bursts * BURST));
+	return mpps((uint64_t)n_bursts * BURST, cycles);
+}
+
+static void print_aead_row(const struct baseline *base, unsigned si, enum dir d)
+{
+	const struct series *b = &base->burst[si][d], *s = &base->single[si][d];
+
+	printf("%5u  %-7s", sizes[si], d == ENC ? "encrypt" : "decrypt");
+	print_series(b);
+	printf(" %7.2f ", gbps(median(b), sizes[si]));
+	print_series(s);
+	printf(" %7.2f   %5.2fx\n", gbps(median(s), sizes[si]), median(b) / median(s));
+}
+
+static int run_aead(const struct opts *o, struct wg_aead *a, struct baseline *base)
+{
+	printf("raw ChaCha20-Poly1305, one lcore: Mpps median [min, max], Gbit/s of the median\n");
+	printf(" size  dir        burst of 32                 Gbit/s   one at a time"
+	       "               Gbit/s   burst/one\n");
+	for (unsigned si = 0; si < N_SIZES; si++) {
+		struct aead_bufs b;
+
+		if (aead_bufs_init(&b, a, padded(sizes[si])) != 0)
+			return -1;
+		for (int d = ENC; d <= DEC; d++) {
+			aead_once(a, &b, d, BURST, o->bursts / 4 + 1);   /* warm up */
+			for (unsigned r = 0; r < o->reps; r++) {
+				base->burst[si][d].v[base->burst[si][d].n++] =
+					aead_once(a, &b, d, BURST, o->bursts);
+				base->single[si][d].v[base->single[si][d].n++] =
+					aead_once(a, &b, d, 1, o->bursts);
+			}
+			print_aead_row(base, si, d);
+		}
+		aead_bufs_free(&b);
+	}
+	printf("(buffer lengths as the data path pads them: %u, %u, %u bytes)\n\n",
+	       padded(sizes[0]), padded(sizes[1]), padded(sizes[2]));
+	return 0;
+}
+
+/* ---- the data path ---- */
+
+struct dp_run {
+	struct wg_sim *s;
+	uint64_t heap[MAX_PEERS];              /* the gateway's DPDK heap per peer count */
+	uint32_t peers, cursor;
+	uint16_t size;
+	uint8_t pkt[BURST][WG_SIM_MAX_PKT];   /* the inner packets of one burst */
+};
+
+/* Packet i of a burst: IPv4 UDP of the run's size, built afresh (untimed). */
+static void make_inner(struct dp_run *r, unsigned i, struct wg_ip src, struct wg_ip dst)
+{
+	struct wg_sim_pkt p = { .src = src, .dst = dst, .size = r->size,
+				.proto = WG_IPPROTO_UDP, .tag = r->cursor };
+
+	wg_sim_build_pkt(r->pkt[i], WG_SIM_MAX_PKT, &p);
+}
+
+/* One burst of LAN frames to the next 32 peers, round robin. */
+static unsigned lan_burst(struct dp_run *r, struct rte_mbuf **m)
+{
+	for (unsigned i = 0; i < BURST; i++) {
+		unsigned k = r->cursor++ % r->peers;
+
+		make_inner(r, i, wg_sim_lan_host_ip(WG_AF_INET), wg_sim_client_tunnel_ip(k, WG_AF_INET));
+		if ((m[i] = wg_sim_lan_frame(r->s, r->pkt[i], r->size)) == NULL) {
+			wg_sim_free(m, i);
+			return 0;
+		}
+	}
+	return BURST;
+}
+
+/* One burst of data messages from the next 32 peers, encrypted by them with fresh
+ * counters (the gateway's replay window would refuse old ones). */
+static unsigned wan_burst(struct dp_run *r, struct rte_mbuf **m)
+{
+	unsigned clients[BURST];
+	const uint8_t *ips[BURST];
+	uint16_t lens[BURST];
+
+	for (unsigned i = 0; i < BURST; i++) {
+		clients[i] = r->cursor++ % r->peers;
+		make_inner(r, i, wg_sim_client_tunnel_ip(clients[i], WG_AF_INET),
+			   wg_sim_lan_host_ip(WG_AF_INET));
+		ips[i] = r->pkt[i];
+		lens[i] = r->size;
+	}
+	return wg_sim_client_data_raw(r->s, clients, ips, lens, BURST, m);
+}
+
+/* One measurement: Mpps through wg_gw_worker_poll alone. */
+static double dp_once(struct dp_run *r, enum dir d, unsigned n_bursts)
+{
+	struct rte_mbuf *m[BURST];
+	struct wg_gw_stats before, after;
+	uint64_t cycles = 0, want = 0, done;
+
+	wg_sim_stats(r->s, &before);
+	for (unsigned b = 0; b < n_bursts; b++) {
+		unsigned n = d == ENC ? lan_burst(r, m) : wan_burst(r, m);
+
+		want += wg_sim_inject(r->s, d == ENC ? WG_SIM_LAN : WG_SIM_WAN, m, n);
+		cycles += wg_sim_poll_worker(r->s);     /* the only timed call */
+		wg_sim_poll_control(r->s);
+		wg_sim_drain(r->s);
+		wg_sim_discard(r->s);
+		wg_sim_advance(r->s, 1000);
+	}
+	wg_sim_stats(r->s, &after);
+	done = d == ENC ? after.encrypted - before.encrypted : after.decrypted - before.decrypted;
+	if (done != want)     /* a figure for packets that were dropped would be wrong */
+		printf("warning: %s: %lu of %lu packets went through\n", dir_name[d],
+		       (unsigned long)done, (unsigned long)want);
+	return mpps(done, cycles);
+}
+
+static void print_dp_row(const struct dp_run *r, unsigned si, enum dir d,
+			 const struct series *s, const struct baseline *base)
+{
+	double raw = median(&base->burst[si][d]);
+
+	printf("%7u %5u  %-17s", r->peers, sizes[si], dir_name[d]);
+	print_series(s);
+	printf(" %7.2f  %6.3f   %5.1f%%\n", gbps(median(s), sizes[si]), raw,
+	       raw > 0 ? 100 * median(s) / raw : 0);
+}
+
+/* Handshakes for every peer; the control lcore's share of the time gives its rate. */
+static int handshake_all(struct wg_sim *s, uint32_t peers)
+{
+	uint64_t c0 = wg_sim_counters(s)->control_cycles, w0 = wg_sim_counters(s)->worker_cycles;
+	unsigned done = wg_sim_handshake_all(s);
+	double ctrl = (double)(wg_sim_counters(s)->control_cycles - c0) / (double)rte_get_tsc_hz();
+	double wk = (double)(wg_sim_counters(s)->worker_cycles - w0) / (double)rte_get_tsc_hz();
+
+	printf("\n%u peer%s: %u handshake%s; control lcore %.1f ms (%.0f handshakes/s), worker "
+	       "%.1f ms; gateway heap %.1f MiB\n", peers, peers == 1 ? "" : "s", done,
+	       done == 1 ? "" : "s", ctrl * 1e3,
+	       ctrl > 0 ? done / ctrl : 0, wk * 1e3,
+	       (double)wg_sim_gw_heap_bytes(s) / (1 << 20));
+	return done == peers ? 0 : -1;
+}
+
+static int run_peers(const struct opts *o, unsigned idx, const struct baseline *base,
+		     struct dp_run *r)
+{
+	uint32_t peers = o->peers[idx];
+	struct wg_sim_params p = { .n_clients = peers,
+		.max_peers = o->max_peers > peers ? o->max_peers : peers };
+	char err[256];
+
+	r->s = wg_sim_create(&p, err, sizeof(err));
+	if (r->s == NULL) {
+		fprintf(stderr, "wgdp-bench: %u peers: %s\n", peers, err);
+		return -1;
+	}
+	r->peers = peers;
+	r->heap[idx] = wg_sim_gw_heap_bytes(r->s);
+	if (handshake_all(r->s, peers) != 0) {
+		wg_sim_destroy(r->s);
+		return -1;
+	}
+	printf("  peers  size  direction          Mpps                      Gbit/s  raw AEAD  "
+	       "data path/raw\n");
+	for (unsigned si = 0; si < N_SIZES; si++)
+		for (int d = ENC; d <= DEC; d++) {
+			struct series s = { .n = 0 };
+
+			r->size = sizes[si];
+			dp_once(r, d, o->bursts / 4 + 1);    /* warm up: caches, tables, pools */
+			for (unsigned i = 0; i < o->reps; i++)
+				s.v[s.n++] = dp_once(r, d, o->bursts);
+			print_dp_row(r, si, d, &s, base);
+		}
+	wg_sim_destroy(r->s);
+	return 0;
+}
+
+/* Memory per peer: the growth of the gateway's DPDK heap between peer counts (its fixed
+ * part, mostly the LPM tables, cancels out; malloc'd bits are not counted). */
+static void print_memory(const struct opts *o, const struct dp_run *r)
+{
+	if (o->n_peers > 1)
+		printf("\nmemory per peer: the growth of the gateway's DPDK heap\n");
+	for (unsigned i = 1; i < o->n_peers; i++)
+		if (o->peers[i] != o->peers[i - 1])
+			printf("  %.0f bytes per peer from %u to %u peers\n",
+			       ((double)r->heap[i] - (double)r->heap[i - 1]) /
+			       ((double)o->peers[i] - (double)o->peers[i - 1]),
+			       o->peers[i - 1], o->peers[i]);
+}
+
+int main(int argc, char **argv)
+{
+	static struct baseline base;
+	static struct dp_run run;
+	struct opts o;
+	struct wg_aead *a;
+	int rc = 0;
+
+	if (parse_opts(&o, argc, argv) != 0) {
+		usage(argv[0]);
+		return 2;
+	}
+	if (wg_sim_eal_init(argv[0], o.mem_mb, o.cpu) != 0)
+		return 1;
+	a = wg_aead_create();
+	if (a == NULL) {
+		fprintf(stderr, "wgdp-bench: no AEAD context\n");
+		wg_sim_eal_cleanup();
+		return 1;
+	}
+	print_header(argc, argv, &o, wg_aead_arch(a));
+	rc = run_aead(&o, a, &base);
+	printf("data path: wg_gw_worker_poll only; Mpps median [min, max]; Gbit/s of the median;"
+	       "\nthe last columns: raw burst AEAD Mpps at that size and the data path's share of it\n");
+	for (unsigned i = 0; rc == 0 && i < o.n_peers; i++)
+		rc = run_peers(&o, i, &base, &run);
+	if (rc == 0)
+		print_memory(&o, &run);
+	wg_aead_free(a);
+	wg_sim_eal_cleanup();
+	return rc ? 1 : 0;
+}

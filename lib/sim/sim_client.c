@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated WireGuard clients: each is the protocol core's device with the gateway as
+ * its one peer (as tests/interop/wg_interop.c builds one), so the gateway meets the same
+ * handshake and data messages a real client sends. A client's receiver indices carry its
+ * number in their low 20 bits and its MAC address carries it too, so whatever the gateway
+ * sends finds its client without a search.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_priv.h"
+#include "wg_crypto.h"
+#include "wg_pkt.h"
+
+#define HS_CHUNK  32      /* initiations in flight at once: below the gateway's load mark */
+#define HS_ROUNDS 16      /* polls to wait for the responses of one chunk */
+
+/* ---- the protocol core's callbacks: one peer, one handshake index ---- */
+
+static uint32_t cb_index_new(void *ctx, struct wg_noise_peer *peer)
+{
+	struct sim_client *c = ctx;
+
+	(void)peer;
+	c->index_gen = c->index_gen % 4095 + 1;   /* 1..4095: an index is never zero */
+	c->hs_index = c->index_gen << SIM_CLIENT_ID_BITS | c->id;
+	return c->hs_index;
+}
+
+static void cb_index_drop(void *ctx, uint32_t index)
+{
+	struct sim_client *c = ctx;
+
+	if (c->hs_index == index)
+		c->hs_index = 0;
+}
+
+static struct wg_noise_peer *cb_peer_by_key(void *ctx, const uint8_t key[WG_KEY_LEN])
+{
+	struct sim_client *c = ctx;
+
+	return memcmp(key, c->peer.remote_static, WG_KEY_LEN) == 0 ? &c->peer : NULL;
+}
+
+static struct wg_noise_peer *cb_peer_by_index(void *ctx, uint32_t index)
+{
+	struct sim_client *c = ctx;
+
+	return index && index == c->hs_index ? &c->peer : NULL;
+}
+
+static const struct wg_noise_callbacks callbacks = {
+	.index_new = cb_index_new,
+	.index_drop = cb_index_drop,
+	.peer_by_key = cb_peer_by_key,
+	.peer_by_index = cb_peer_by_index,
+};
+
+int sim_clients_init(struct wg_sim *s, char *err, size_t errlen)
+{
+	uint8_t priv[WG_KEY_LEN];
+
+	s->clients = calloc(s->n_clients ? s->n_clients : 1, sizeof(*s->clients));
+	if (s->clients == NULL) {
+		snprintf(err, errlen, "out of memory for %u clients", s->n_clients);
+		return -1;
+	}
+	for (unsigned k = 0; k < s->n_clients; k++) {
+		struct sim_client *c = &s->clients[k];
+
+		c->id = k;
+		wg_x25519_generate(priv, c->public_key);
+		if (wg_noise_device_init(&c->dev, priv, &callbacks, c) != 0 ||
+		    wg_noise_peer_init(&c->dev, &c->peer, s->gw_public, NULL, c) != WG_OK) {
+			wg_wipe(priv, sizeof(priv));
+			snprintf(err, errlen, "client %u: cannot set up its keys", k);
+			return -1;
+		}
+	}
+	wg_wipe(priv, sizeof(priv));
+	return 0;
+}
+
+void sim_clients_free(struct wg_sim *s)
+{
+	if (s->clients == NULL)
+		return;
+	for (unsigned k = 0; k < s->n_clients; k++) {
+		wg_noise_device_wipe(&s->clients[k].dev);
+		wg_wipe(&s->clients[k].peer, sizeof(s->clients[k].peer));
+		for (unsigned i = 0; i < SIM_KEYPAIRS; i++)
+			wg_keypair_wipe(&s->clients[k].kps[i]);
+	}
+	free(s->clients);
+	s->clients = NULL;
+}
+
+bool wg_sim_client_has_session(const struct wg_sim *s, unsigned k)
+{
+	return k < s->n_clients && s->clients[k].peer.keypairs.current != NULL;
+}
+
+/* ---- keypairs ---- */
+
+static struct wg_keypair *free_keypair(struct sim_client *c)
+{
+	for (unsigned i = 0; i < SIM_KEYPAIRS; i++)
+		if (c->kps[i].peer == NULL)
+			return &c->kps[i];
+	return NULL;
+}
+
+/* The core hands back the keypairs it retires; with no other reader they go at once. */
+static void retire(struct wg_keypair **kps, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		wg_keypair_wipe(kps[i]);
+		kps[i]->peer = NULL;
+	}
+}
+
+static struct wg_keypair *keypair_by_index(struct sim_client *c, uint32_t index)
+{
+	struct wg_keypair_slots *sl = &c->peer.keypairs;
+	struct wg_keypair *all[3] = { sl->next, sl->current, sl->previous };
+
+	for (int i = 0; i < 3; i++)
+		if (all[i] && all[i]->local_index == index)
+			return all[i];
+	return NULL;
+}
+
+/* ---- what the gateway sends ---- */
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The client a frame is for, from the MAC address it was sent to; -1 if none. */
+static int client_of(const struct wg_sim *s, const uint8_t *frame)
+{
+	uint8_t mac[6];
+	unsigned k = (unsigned)frame[3] << 16 | (unsigned)frame[4] << 8 | frame[5];
+
+	wg_sim_client_mac(k, mac);
+	return k < s->n_clients && memcmp(frame, mac, 6) == 0 ? (int)k : -1;
+}
+
+/* The outer headers the gateway must write towards client k. */
+static bool outer_ok(const struct wg_sim *s, unsigned k, const struct wg_pkt_info *pi,
+		     const uint8_t *frame)
+{
+	struct wg_endpoint ep = wg_sim_client_endpoint(s, k);
+	struct wg_ip gw = wg_sim_gw_ip(WG_SIM_WAN, ep.ip.family);
+	const uint8_t *udp = frame + pi->l4_off;
+	uint16_t udp_len = get16(udp + 4);
+	bool csum_needed = pi->family == WG_AF_INET6 || get16(udp + 6) != 0;
+
+	return memcmp(frame + 6, s->gw_mac[WG_SIM_WAN], 6) == 0 &&
+		wg_ip_equal(&pi->dst, &ep.ip) && pi->dport == ep.port &&
+		wg_ip_equal(&pi->src, &gw) && pi->sport == WG_SIM_LISTEN_PORT &&
+		(!csum_needed || wg_csum_l4(&pi->src, &pi->dst, WG_IPPROTO_UDP, udp, udp_len) == 0);
+}
+
+/* The WireGuard message of a UDP frame from the listen port; NULL if it is none. */
+static const uint8_t *wg_payload(const struct rte_mbuf *m, struct wg_pkt_info *pi,
+				 size_t *len)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint16_t udp_len;
+
+	if (m->nb_segs != 1 || wg_pkt_parse_frame(pi, f, rte_pktmbuf_data_len(m)) != 0 ||
+	    pi->family == 0 || pi->proto != WG_IPPROTO_UDP || pi->fragment)
+		return NULL;
+	udp_len = get16(f + pi->l4_off + 4);
+	if (udp_len < 8 || pi->l4_off + udp_len > pi->l3_off + pi->l3_len)
+		return NULL;
+	*len = udp_len - 8u;
+	return f + pi->l4_off + 8;
+}
+
+/* How the protocol pads a packet of len bytes: to 16, but not past the MTU. */
+static uint32_t padded_len(uint32_t len)
+{
+	uint32_t p = (len + WG_DATA_PADDING - 1) / WG_DATA_PADDING * WG_DATA_PADDING;
+
+	return p > WG_SIM_MTU ? (len > WG_SIM_MTU ? len : WG_SIM_MTU) : p;
+}
+
+/* The IP length of a decrypted packet, if the padding after it is what it must be. */
+static bool strip_padding(const uint8_t *p, uint32_t plain, uint32_t *ip_len)
+{
+	uint32_t n;
+
+	if (plain < 1)
+		return false;
+	if (p[0] >> 4 == 4 && plain >= WG_IPV4_HLEN)
+		n = get16(p + 2);
+	else if (p[0] >> 4 == 6 && plain >= WG_IPV6_HLEN)
+		n = WG_IPV6_HLEN + get16(p + 4);
+	else
+		return false;
+	if (n > plain || padded_len(n) != plain)
+		return false;
+	for (uint32_t i = n; i < plain; i++)
+		if (p[i])
+			return false;
+	*ip_len = n;
+	return true;
+}
+
+static enum wg_sim_rx_status open_data(struct wg_sim *s, struct sim_client *c,
+				       const uint8_t *msg, size_t len, struct wg_sim_rx *rx)
+{
+	struct wg_keypair *kp, *retired[3];
+	struct wg_aead_op op;
+
+	if (len < WG_MSG_DATA_MIN_LEN || len - WG_MSG_DATA_HEADER_LEN > sizeof(rx->data))
+		return WG_SIM_RX_NOT_WG;
+	kp = keypair_by_index(c, wg_get_le32(msg + 4));
+	if (kp == NULL)
+		return WG_SIM_RX_UNKNOWN_INDEX;
+	rx->counter = wg_get_le64(msg + 8);
+	if (!wg_replay_check(&kp->replay, rx->counter))
+		return WG_SIM_RX_REPLAY;
+	memcpy(rx->data, msg + WG_MSG_DATA_HEADER_LEN, len - WG_MSG_DATA_HEADER_LEN);
+	op = (struct wg_aead_op){ .key = kp->recv_key, .buf = rx->data,
+				  .len = (uint32_t)(len - WG_MSG_DATA_MIN_LEN) };
+	wg_aead_nonce(op.nonce, rx->counter);
+	if (wg_aead_decrypt_burst(s->aead, &op, 1) != 1)
+		return WG_SIM_RX_DECRYPT;
+	if (!wg_replay_update(&kp->replay, rx->counter))
+		return WG_SIM_RX_REPLAY;
+	retire(retired, wg_keypairs_received(&c->peer.keypairs, kp, retired));
+	rx->len = 0;
+	if (op.len && !strip_padding(rx->data, op.len, &rx->len))
+		return WG_SIM_RX_BAD_PADDING;
+	return WG_SIM_RX_OK;
+}
+
+enum wg_sim_rx_status wg_sim_client_receive(struct wg_sim *s, const struct rte_mbuf *m,
+					    struct wg_sim_rx *rx)
+{
+	struct wg_pkt_info pi;
+	size_t len;
+	const uint8_t *msg = wg_payload(m, &pi, &len);
+	int k;
+
+	memset(rx, 0, offsetof(struct wg_sim_rx, data));
+	if (msg == NULL || pi.sport != WG_SIM_LISTEN_PORT || (rx->type = wg_msg_type(msg, len)) == 0)
+		return WG_SIM_RX_NOT_WG;
+	k = client_of(s, rte_pktmbuf_mtod(m, const uint8_t *));
+	if (k < 0 || !outer_ok(s, (unsigned)k, &pi, rte_pktmbuf_mtod(m, const uint8_t *)))
+		return WG_SIM_RX_BAD_OUTER;
+	rx->client = (unsigned)k;
+	if (rx->type != WG_MSG_DATA)
+		return WG_SIM_RX_HANDSHAKE;
+	return open_data(s, &s->clients[k], msg, len, rx);
+}
+
+const char *wg_sim_rx_status_str(enum wg_sim_rx_status st)
+{
+	static const char *const names[] = {
+		[WG_SIM_RX_OK] = "ok", [WG_SIM_RX_HANDSHAKE] = "handshake message",
+		[WG_SIM_RX_NOT_WG] = "not a WireGuard message",
+		[WG_SIM_RX_BAD_OUTER] = "wrong outer headers",
+		[WG_SIM_RX_UNKNOWN_INDEX] = "unknown receiver index",
+		[WG_SIM_RX_REPLAY] = "replayed counter", [WG_SIM_RX_DECRYPT] = "bad tag",
+		[WG_SIM_RX_BAD_PADDING] = "bad padding",
+	};
+
+	return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "unknown";
+}
+
+/* ---- data messages from clients ---- */
+
+/* Lay out one data message from client k in a new frame; its op is filled for the
+ * encryption that follows. NULL without a session or a buffer. */
+static struct rte_mbuf *data_frame(struct wg_sim *s, unsigned k, const uint8_t *ip,
+				   uint16_t len, struct wg_aead_op *op)
+{
+	struct wg_keypair *kp = k < s->n_clients ? s->clients[k].peer.keypairs.current : NULL;
+	uint32_t padded = len ? padded_len(len) : 0;
+	size_t msg_len = WG_MSG_DATA_MIN_LEN + padded, hdr;
+	struct rte_mbuf *m;
+	uint8_t *f, *msg;
+	uint64_t counter;
+
+	if (kp == NULL || padded > WG_SIM_MAX_PKT)
+		return NULL;
+	hdr = sim_client_hdr_len(s, k);
+	if ((m = sim_frame_alloc(s, hdr + msg_len, &f)) == NULL)
+		return NULL;
+	sim_client_outer(s, k, f, msg_len);
+	msg = f + hdr;
+	counter = atomic_fetch_add(&kp->send_counter, 1);
+	memset(msg, 0, WG_MSG_DATA_HEADER_LEN);
+	msg[0] = WG_MSG_DATA;
+	wg_put_le32(msg + 4, kp->remote_index);
+	wg_put_le64(msg + 8, counter);
+	if (len)
+		memcpy(msg + WG_MSG_DATA_HEADER_LEN, ip, len);
+	memset(msg + WG_MSG_DATA_HEADER_LEN + len, 0, padded - len);
+	*op = (struct wg_aead_op){ .key = kp->send_key, .buf = msg + WG_MSG_DATA_HEADER_LEN,
+				   .len = padded };
+	wg_aead_nonce(op->nonce, counter);
+	return m;
+}
+
+unsigned wg_sim_client_data_raw(struct wg_sim *s, const unsigned *clients,
+				const uint8_t *const *ips, const uint16_t *lens, unsigned n,
+				struct rte_mbuf **out)
+{
+	struct wg_aead_op ops[WG_AEAD_CHUNK];
+
+	for (unsigned off = 0; off < n; off += WG_AEAD_CHUNK) {
+		unsigned cnt = n - off < WG_AEAD_CHUNK ? n - off : WG_AEAD_CHUNK;
+
+		for (unsigned i = 0; i < cnt; i++) {
+			out[off + i] = data_frame(s, clients[off + i], ips[off + i], lens[off + i],
+						  &ops[i]);
+			if (out[off + i] == NULL) {
+				wg_sim_free(out, off + i);
+				return 0;
+			}
+		}
+		wg_aead_encrypt_burst(s->aead, ops, cnt);
+		for (unsigned i = 0; i < cnt; i++)
+			sim_client_finish(s, clients[off + i], out[off + i]);
+	}
+	return n;
+}
+
+struct rte_mbuf *wg_sim_client_data_frame(struct wg_sim *s, unsigned k, const uint8_t *ip,
+					  size_t len)
+{
+	struct rte_mbuf *m;
+	uint16_t l = (uint16_t)len;
+
+	if (len > WG_SIM_MAX_PKT)
+		return NULL;
+	return wg_sim_client_data_raw(s, &k, &ip, &l, 1, &m) == 1 ? m : NULL;
+}
+
+unsigned wg_sim_client_data_frames(struct wg_sim *s, const unsigned *clients,
+				   const struct wg_sim_pkt *pkts, unsigned n,
+				   struct rte_mbuf **out)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t buf[WG_SIM_MAX_PKT];
+		size_t len = wg_sim_build_pkt(buf, sizeof(buf), &pkts[i]);
+
+		out[i] = len ? wg_sim_client_data_frame(s, clients[i], buf, len) : NULL;
+		if (out[i] == NULL) {
+			wg_sim_free(out, i);
+			return 0;
+		}
+	}
+	return n;
+}
+
+/* ---- handshakes ---- */
+
+struct rte_mbuf *wg_sim_client_initiation(struct wg_sim *s, unsigned k)
+{
+	struct sim_client *c;
+	struct wg_msg_initiation init;
+	uint8_t ts[WG_TIMESTAMP_LEN];
+
+	if (k >= s->n_clients)
+		return NULL;
+	c = &s->clients[k];
+	/* One second per initiation keeps each client's timestamps strictly increasing
+	 * however fast the simulated clock runs. */
+	wg_tai64n(ts, s->ts_sec + ++c->handshakes, 0);
+	if (wg_noise_create_initiation(&c->dev, &c->peer, &init, ts, s->now) != WG_OK)
+		return NULL;
+	return wg_sim_client_udp_frame(s, k, &init, sizeof(init));
+}
+
+/* A response from the gateway: client k takes it and starts its session. */
+static bool consume_response(struct wg_sim *s, unsigned k, const uint8_t *msg, size_t len)
+{
+	struct sim_client *c = &s->clients[k];
+	struct wg_noise_peer *peer;
+	struct wg_keypair *kp, *retired[3];
+
+	if (wg_noise_consume_response(&c->dev, msg, len, &peer) != WG_OK ||
+	    (kp = free_keypair(c)) == NULL || wg_noise_begin_session(peer, kp, s->now) != WG_OK)
+		return false;
+	retire(retired, wg_keypairs_add(&c->peer.keypairs, kp, retired));
+	return true;
+}
+
+/* Take the responses that came out; anything else is counted and freed. */
+static unsigned take_responses(struct wg_sim *s, bool *answered, unsigned first, unsigned n)
+{
+	struct rte_mbuf *m[64];
+	struct wg_sim_rx rx;
+	unsigned got = 0, cnt;
+
+	while ((cnt = wg_sim_collect(s, WG_SIM_WAN, m, 64)) > 0) {
+		for (unsigned i = 0; i < cnt; i++) {
+			struct wg_pkt_info pi;
+			size_t len;
+			const uint8_t *msg = wg_payload(m[i], &pi, &len);
+
+			if (wg_sim_client_receive(s, m[i], &rx) == WG_SIM_RX_HANDSHAKE &&
+			    rx.type == WG_MSG_RESPONSE && rx.client >= first &&
+			    rx.client < first + n && !answered[rx.client - first] &&
+			    consume_response(s, rx.client, msg, len)) {
+				answered[rx.client - first] = true;
+				got++;
+			} else {
+				s->counters.hs_unexpected++;
+			}
+			rte_pktmbuf_free(m[i]);
+		}
+	}
+	return got;
+}
+
+/* The responder may send only once the initiator has used the new session: a keepalive
+ * from each client that got its response confirms it. */
+static void confirm(struct wg_sim *s, const bool *answered, unsigned first, unsigned n)
+{
+	struct rte_mbuf *m[HS_CHUNK];
+	unsigned cnt = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (answered[i] && (m[cnt] = wg_sim_client_data_frame(s, first + i, NULL, 0)) != NULL)
+			cnt++;
+	wg_sim_inject(s, WG_SIM_WAN, m, cnt);
+	wg_sim_run(s, 4);
+}
+
+static unsigned handshake_chunk(struct wg_sim *s, unsigned first, unsigned n)
+{
+	struct rte_mbuf *m[HS_CHUNK];
+	bool answered[HS_CHUNK] = { false };
+	unsigned made = 0, got = 0;
+
+	/* The gateway refuses a peer's initiations closer than 20 ms apart (a flood). */
+	for (unsigned i = 0; i < n; i++)
+		if (s->clients[first + i].handshakes) {
+			wg_sim_advance(s, 21 * WG_NSEC_PER_SEC / 1000);
+			break;
+		}
+	for (unsigned i = 0; i < n; i++)
+		if ((m[made] = wg_sim_client_initiation(s, first + i)) != NULL)
+			made++;
+	wg_sim_inject(s, WG_SIM_WAN, m, made);
+	for (unsigned r = 0; r < HS_ROUNDS && got < made; r++) {
+		wg_sim_poll(s);
+		got += take_responses(s, answered, first, n);
+	}
+	confirm(s, answered, first, n);
+	return got;
+}
+
+unsigned wg_sim_handshake(struct wg_sim *s, unsigned first, unsigned n)
+{
+	unsigned done = 0;
+
+	if (first > s->n_clients || n > s->n_clients - first)
+		return 0;
+	for (unsigned off = 0; off < n; off += HS_CHUNK)
+		done += handshake_chunk(s, first + off, n - off < HS_CHUNK ? n - off : HS_CHUNK);
+	return done;
+}
+
+unsigned wg_sim_handshake_all(struct wg_sim *s)
+{
+	return wg_sim_handshake(s, 0, s->n_clients);
+}
