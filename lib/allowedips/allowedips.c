@@ -4,8 +4,22 @@
 #include <string.h>
 
 #include <rte_errno.h>
+#include <rte_jhash.h>
 
 #include "wg_allowedips.h"
+
+struct owner_key {
+	uint8_t family, len;
+	uint8_t addr[16];
+};
+
+static struct owner_key owner_key(const struct wg_prefix *p)
+{
+	struct owner_key k = { .family = p->ip.family, .len = p->len };
+
+	memcpy(k.addr, p->ip.addr, p->ip.family == WG_AF_INET ? 4 : 16);
+	return k;
+}
 
 static uint32_t host_v4(const struct wg_prefix *p)
 {
@@ -30,7 +44,11 @@ int wg_allowedips_init(struct wg_allowedips *a, const char *name, uint32_t max_v
 		snprintf(n, sizeof(n), "%s6%c", name, 'a' + i);
 		a->v6[i] = rte_lpm6_create(n, socket, &c6);
 	}
-	if (!a->v4 || !a->v6[0] || !a->v6[1])
+	snprintf(n, sizeof(n), "%so", name);
+	a->owners = rte_hash_create(&(struct rte_hash_parameters){
+		.name = n, .entries = max_v4 + max_v6, .key_len = sizeof(struct owner_key),
+		.hash_func = rte_jhash, .socket_id = socket });
+	if (!a->v4 || !a->v6[0] || !a->v6[1] || !a->owners)
 		goto fail;
 	if (rcu) {
 		struct rte_lpm_rcu_config rc = { .v = rcu, .mode = RTE_LPM_QSBR_MODE_DQ };
@@ -50,6 +68,7 @@ void wg_allowedips_destroy(struct wg_allowedips *a)
 	rte_lpm_free(a->v4);
 	rte_lpm6_free(a->v6[0]);
 	rte_lpm6_free(a->v6[1]);
+	rte_hash_free(a->owners);
 	free(a->pending);
 	memset(a, 0, sizeof(*a));
 }
@@ -106,6 +125,11 @@ int wg_allowedips_insert(struct wg_allowedips *a, const struct wg_prefix *p, uin
 	} else if (change6(a, &c) != 0) {
 		return -1;
 	}
+	{
+		struct owner_key k = owner_key(p);
+
+		rte_hash_add_key_data(a->owners, &k, (void *)(uintptr_t)peer);
+	}
 	if (!existed) {
 		if (p->ip.family == WG_AF_INET)
 			a->n_v4++;
@@ -118,10 +142,12 @@ int wg_allowedips_insert(struct wg_allowedips *a, const struct wg_prefix *p, uin
 int wg_allowedips_remove(struct wg_allowedips *a, const struct wg_prefix *p)
 {
 	struct wg_allowedips_change c = { .prefix = *p, .remove = true };
+	struct owner_key k = owner_key(p);
 	uint32_t old;
 
 	if (!wg_allowedips_owner(a, p, &old))
 		return -1;
+	rte_hash_del_key(a->owners, &k);
 	if (p->ip.family == WG_AF_INET) {
 		if (rte_lpm_delete(a->v4, host_v4(p), p->len) != 0)
 			return -1;
@@ -152,13 +178,11 @@ void wg_allowedips_commit(struct wg_allowedips *a)
 bool wg_allowedips_owner(const struct wg_allowedips *a, const struct wg_prefix *p,
 			 uint32_t *peer)
 {
-	struct rte_lpm6 *t;
+	struct owner_key k = owner_key(p);
+	void *data;
 
-	if (p->ip.family == WG_AF_INET)
-		return rte_lpm_is_rule_present(a->v4, host_v4(p), p->len, peer) == 1;
-	t = atomic_load_explicit(&((struct wg_allowedips *)a)->v6_active, memory_order_relaxed);
-	/* During a batch the inactive copy is the newer one. */
-	if (a->n_pending)
-		t = t == a->v6[0] ? a->v6[1] : a->v6[0];
-	return rte_lpm6_is_rule_present(t, p->ip.addr, p->len, peer) == 1;
+	if (rte_hash_lookup_data(a->owners, &k, &data) < 0)
+		return false;
+	*peer = (uint32_t)(uintptr_t)data;
+	return true;
 }

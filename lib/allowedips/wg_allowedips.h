@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include <rte_lpm.h>
+#include <rte_hash.h>
 #include <rte_lpm6.h>
 #include <rte_rcu_qsbr.h>
 
@@ -39,6 +40,9 @@ struct wg_allowedips {
 	struct rte_lpm6 *v6[2];
 	_Atomic(struct rte_lpm6 *) v6_active;
 	struct rte_rcu_qsbr *rcu;           /* NULL: no concurrent readers (one lcore) */
+	/* Exact prefix -> owner, for the writer: rte_lpm keeps its rules in a list per depth
+	 * that rte_lpm_is_rule_present walks, which made adding 100,000 /32s quadratic. */
+	struct rte_hash *owners;
 	struct wg_allowedips_change *pending;   /* IPv6 changes to replay on the other copy */
 	uint32_t n_pending, cap_pending;
 	uint32_t n_v4, n_v6;
