@@ -19,6 +19,7 @@
 #include "wg_crypto.h"
 #include "wg_gw.h"
 #include "wg_noise.h"
+#include "wg_rpc.h"
 
 static volatile sig_atomic_t stop_requested, dump_requested;
 
@@ -127,7 +128,8 @@ static int run(const struct opts *o)
 	gw = wg_gw_create(&cfg, &prm, err, sizeof(err));
 	wg_config_free(&cfg);
 	if (gw == NULL || wg_gw_start(gw, err, sizeof(err)) != 0 ||
-	    wg_gw_uapi_listen(gw, err, sizeof(err)) != 0) {
+	    wg_gw_uapi_listen(gw, err, sizeof(err)) != 0 ||
+	    wg_gw_rpc_listen(gw, err, sizeof(err)) != 0) {
 		fprintf(stderr, "wgdp: %s\n", err);
 		wg_gw_destroy(gw);
 		return 1;
@@ -170,6 +172,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	wg_noise_init();
+	wg_rpc_init();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);

@@ -158,7 +158,12 @@ static void read_some(struct wg_ctl_server *s, struct wg_ctl_conn *c)
 	/* A bounded amount per poll, so one busy client cannot hold the control lcore. */
 	for (int i = 0; i < 16 && !c->dead && !c->closing; i++) {
 		n = read(c->fd, buf, sizeof(buf));
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		if (n == 0) {
+			/* The client is done sending; it may still be waiting for the answers. */
+			c->closing = true;
+			return;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			c->dead = true;
 			return;
 		}

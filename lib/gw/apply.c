@@ -204,6 +204,11 @@ static int apply_peer(struct wg_gw *gw, const struct wg_uapi_peer *p, uint64_t n
 	return 0;
 }
 
+int wg_gw_validate(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t whylen)
+{
+	return check(gw, s, why, whylen);
+}
+
 int wg_gw_apply(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t whylen)
 {
 	uint64_t now = wg_gw_now();
@@ -211,6 +216,7 @@ int wg_gw_apply(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t
 
 	if (rc != 0)
 		return rc;
+	gw->rpc_cursor_valid = false;   /* ListPeers positions move when peers come and go */
 	wg_allowedips_begin(&gw->aips);
 	apply_device(gw, s);
 	for (size_t i = 0; i < s->n_peers && rc == 0; i++)

@@ -195,6 +195,9 @@ struct wg_gw *wg_gw_create(const struct wg_config *cfg, const struct wg_gw_param
 	if (gw->max_peers < cfg->n_peers)
 		gw->max_peers = cfg->n_peers;
 	gw->mtu = cfg->mtu;
+	gw->lcore_of[gw->n_workers] = rte_get_main_lcore();
+	if (gw->single_lcore)
+		gw->lcore_of[0] = rte_get_main_lcore();
 	atomic_init(&gw->listen_port, cfg->listen_port);
 	if (build(gw, prm, err, errlen) != 0)
 		goto fail;
@@ -221,6 +224,8 @@ void wg_gw_destroy(struct wg_gw *gw)
 	if (gw == NULL)
 		return;
 	wg_ctl_destroy(gw->uapi);
+	wg_ctl_destroy(gw->rpc);
+	free(gw->rpc_backend);
 	wg_gw_ports_stop(gw);
 	if (gw->peers && gw->aips.v4) {
 		wg_allowedips_begin(&gw->aips);
@@ -263,6 +268,7 @@ struct wg_worker *wg_gw_worker(struct wg_gw *gw, unsigned i)
 
 void wg_gw_worker_register(struct wg_worker *w)
 {
+	w->gw->lcore_of[w->rcu_id] = rte_lcore_id();
 	if (w->gw->rcu) {
 		rte_rcu_qsbr_thread_register(w->gw->rcu, w->rcu_id);
 		rte_rcu_qsbr_thread_online(w->gw->rcu, w->rcu_id);

@@ -98,6 +98,8 @@ struct wg_peer_ep {
 };
 
 /* A keypair as the gateway keeps it: the core's keypair and what workers need around it. */
+struct wg_rpc_backend;
+
 struct wg_gw_keypair {
 	struct wg_keypair kp;
 	struct wg_peer *peer;
@@ -214,6 +216,12 @@ struct wg_gw {
 	uint32_t timer_cursor;         /* [ctrl] round-robin over peers */
 	uint64_t hs_initiations_rx, hs_responses_rx, hs_cookies_rx, hs_sent;
 	struct wg_ctl_server *uapi;    /* [ctrl] the `wg` socket */
+	struct wg_ctl_server *rpc;     /* [ctrl] the JSON-RPC socket */
+	struct wg_rpc_backend *rpc_backend;
+	bool rpc_cursor_valid;         /* [ctrl] ListPeers paging: where the last peer was */
+	uint64_t rpc_cursor_index;
+	uint32_t rpc_cursor_id;
+	unsigned lcore_of[WG_MAX_WORKERS + 1];   /* lcore of each worker, then the control's */
 	uint64_t last_ctl_poll;
 	volatile bool stop;
 };
@@ -310,6 +318,8 @@ extern const struct wg_noise_callbacks wg_gw_noise_callbacks;
 /* apply.c: a parsed set request applied all or nothing (see the file). 0 or an errno. */
 struct wg_uapi_set;
 int wg_gw_apply(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t whylen);
+/* Would wg_gw_apply succeed? The same checks, nothing changed. */
+int wg_gw_validate(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t whylen);
 
 /* uapi_srv.c: the `wg` socket */
 struct wg_uapi_peer_info;

@@ -9,6 +9,8 @@
 #include "gw_internal.h"
 #include "wg_crypto.h"
 
+#define DUMP_PEERS_MAX 32u
+
 void wg_gw_describe(struct wg_gw *gw, FILE *out)
 {
 	char addr[WG_ADDR_STRLEN], key[WG_KEY_B64_LEN + 1];
@@ -51,6 +53,8 @@ static void dump_peers(struct wg_gw *gw, FILE *out)
 {
 	char key[WG_KEY_B64_LEN + 1], ep[WG_ADDR_STRLEN];
 
+	unsigned shown = 0;
+
 	for (uint32_t id = 0; id < gw->max_peers; id++) {
 		struct wg_peer *peer = &gw->peers[id];
 		struct wg_peer_ep *e = atomic_load(&peer->ep);
@@ -58,6 +62,12 @@ static void dump_peers(struct wg_gw *gw, FILE *out)
 
 		if (!atomic_load(&peer->live))
 			continue;
+		/* A log is no place for a hundred thousand lines: `wg show` lists them all. */
+		if (shown++ == DUMP_PEERS_MAX) {
+			fprintf(out, "  ... and %u more peers (wg show lists them all)\n",
+				gw->n_peers - DUMP_PEERS_MAX);
+			break;
+		}
 		for (unsigned i = 0; i <= gw->n_workers; i++) {
 			rx += gw->workers[i].peer_stats[id].rx_bytes;
 			tx += gw->workers[i].peer_stats[id].tx_bytes;

@@ -203,4 +203,6 @@ void wg_gw_ctl_poll(struct wg_gw *gw, uint64_t now)
 	gw->last_ctl_poll = now;
 	if (gw->uapi)
 		wg_ctl_poll(gw->uapi, now);
+	if (gw->rpc)
+		wg_ctl_poll(gw->rpc, now);
 }

@@ -32,6 +32,8 @@ struct wg_gw *wg_gw_create(const struct wg_config *cfg, const struct wg_gw_param
 int wg_gw_start(struct wg_gw *gw, char *err, size_t errlen);
 /* Open the control sockets (the `wg` userspace API). 0, or -1 with a reason in err. */
 int wg_gw_uapi_listen(struct wg_gw *gw, char *err, size_t errlen);
+/* Open the JSON-RPC socket (path from the configuration). 0, or -1 with a reason. */
+int wg_gw_rpc_listen(struct wg_gw *gw, char *err, size_t errlen);
 /* Stop the ports, free everything, wipe every key. */
 void wg_gw_destroy(struct wg_gw *gw);
 

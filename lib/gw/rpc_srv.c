@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JSON-RPC control socket (docs/control-api.md), served by the control lcore like the
+ * `wg` socket: lib/ctl moves bytes, lib/rpc frames and dispatches, and this file is the
+ * backend lib/rpc asks: device and peer views, the applier shared with the `wg` socket,
+ * and the counters that `wg` cannot show.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include "gw_internal.h"
+#include "wg_ctl.h"
+#include "wg_rpc.h"
+
+#define RPC_REQUESTS_PER_POLL 16
+
+struct rpc_client {
+	struct wg_rpc_conn framer;
+	struct wg_uapi_buf out;
+	bool more, lost;
+};
+
+static void be_device(void *ctx, struct wg_rpc_device *d)
+{
+	struct wg_gw *gw = ctx;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", gw->cfg.name);
+	d->has_public_key = gw->dev.has_identity;
+	memcpy(d->public_key, gw->dev.static_public, WG_KEY_LEN);
+	d->listen_port = atomic_load_explicit(&gw->listen_port, memory_order_relaxed);
+	d->fwmark = gw->cfg.fwmark;
+	d->n_peers = gw->n_peers;
+}
+
+/* Peers in id order; consecutive indices resume where the last call stopped. */
+static int be_peer_at(void *ctx, uint64_t index, struct wg_uapi_peer_info *pi)
+{
+	struct wg_gw *gw = ctx;
+	uint64_t at = 0;
+	uint32_t id = 0;
+
+	if (gw->rpc_cursor_valid && index == gw->rpc_cursor_index + 1) {
+		at = index;
+		id = gw->rpc_cursor_id + 1;
+	}
+	for (; id < gw->max_peers; id++) {
+		if (!atomic_load_explicit(&gw->peers[id].live, memory_order_relaxed))
+			continue;
+		if (at == index) {
+			wg_gw_peer_info(gw, &gw->peers[id], pi);
+			gw->rpc_cursor_valid = true;
+			gw->rpc_cursor_index = index;
+			gw->rpc_cursor_id = id;
+			return 0;
+		}
+		at++;
+	}
+	return ENOENT;
+}
+
+static int be_peer_get(void *ctx, const uint8_t key[WG_KEY_LEN], struct wg_uapi_peer_info *pi)
+{
+	struct wg_gw *gw = ctx;
+	struct wg_peer *peer = wg_gw_peer_find(gw, key);
+
+	if (peer == NULL)
+		return ENOENT;
+	wg_gw_peer_info(gw, peer, pi);
+	return 0;
+}
+
+static int be_apply(void *ctx, const struct wg_uapi_set *s, char *why, size_t whylen)
+{
+	struct wg_gw *gw = ctx;
+
+	return wg_gw_apply(gw, s, why, whylen);
+}
+
+static int be_validate(void *ctx, const struct wg_uapi_set *s, char *why, size_t whylen)
+{
+	return wg_gw_validate(ctx, s, why, whylen);
+}
+
+static json_t *worker_json(const struct wg_worker *w, const char *role, unsigned lcore)
+{
+	json_t *o = json_object(), *drops = json_object();
+
+	json_object_set_new(o, "role", json_string(role));
+	json_object_set_new(o, "lcore", json_integer(lcore));
+	json_object_set_new(o, "rx_packets", json_integer((json_int_t)w->rx_pkts));
+	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)w->rx_bytes));
+	json_object_set_new(o, "tx_packets", json_integer((json_int_t)w->tx_pkts));
+	json_object_set_new(o, "tx_bytes", json_integer((json_int_t)w->tx_bytes));
+	json_object_set_new(o, "decrypted", json_integer((json_int_t)w->decrypted));
+	json_object_set_new(o, "encrypted", json_integer((json_int_t)w->encrypted));
+	json_object_set_new(o, "keepalives_rx", json_integer((json_int_t)w->keepalives_rx));
+	for (unsigned d = 0; d < WG_DROP_COUNT; d++)
+		json_object_set_new(drops, wg_drop_name(d), json_integer((json_int_t)w->drops[d]));
+	json_object_set_new(o, "drops", drops);
+	return o;
+}
+
+static json_t *port_json(const struct wg_port *p)
+{
+	json_t *o = json_object();
+	struct rte_eth_stats es;
+
+	json_object_set_new(o, "name", json_string(p->name));
+	json_object_set_new(o, "dpdk_port", json_integer(p->dpdk_id));
+	json_object_set_new(o, "role", json_string(p->role == WG_ROLE_BOTH ? "both" :
+						    p->role == WG_ROLE_WAN ? "wan" : "lan"));
+	if (rte_eth_stats_get(p->dpdk_id, &es) == 0) {
+		json_object_set_new(o, "ipackets", json_integer((json_int_t)es.ipackets));
+		json_object_set_new(o, "opackets", json_integer((json_int_t)es.opackets));
+		json_object_set_new(o, "ibytes", json_integer((json_int_t)es.ibytes));
+		json_object_set_new(o, "obytes", json_integer((json_int_t)es.obytes));
+		json_object_set_new(o, "imissed", json_integer((json_int_t)es.imissed));
+		json_object_set_new(o, "ierrors", json_integer((json_int_t)es.ierrors));
+		json_object_set_new(o, "oerrors", json_integer((json_int_t)es.oerrors));
+		json_object_set_new(o, "rx_nombuf", json_integer((json_int_t)es.rx_nombuf));
+	}
+	return o;
+}
+
+static int be_stats(void *ctx, json_t *result, char *why, size_t whylen)
+{
+	struct wg_gw *gw = ctx;
+	struct wg_gw_stats st;
+	json_t *workers = json_array(), *ports = json_array(), *drops = json_object();
+
+	(void)why;
+	(void)whylen;
+	for (unsigned i = 0; i <= gw->n_workers; i++)
+		json_array_append_new(workers, worker_json(&gw->workers[i],
+			i == gw->n_workers ? "control" : "worker", gw->lcore_of[i]));
+	for (unsigned i = 0; i < gw->n_ports; i++)
+		json_array_append_new(ports, port_json(&gw->ports[i]));
+	wg_gw_get_stats(gw, &st);
+	for (unsigned d = 0; d < WG_DROP_COUNT; d++)
+		json_object_set_new(drops, wg_drop_name(d), json_integer((json_int_t)st.drops[d]));
+	json_object_set_new(result, "rx_packets", json_integer((json_int_t)st.rx_pkts));
+	json_object_set_new(result, "tx_packets", json_integer((json_int_t)st.tx_pkts));
+	json_object_set_new(result, "decrypted", json_integer((json_int_t)st.decrypted));
+	json_object_set_new(result, "encrypted", json_integer((json_int_t)st.encrypted));
+	json_object_set_new(result, "handshake_initiations_rx",
+			    json_integer((json_int_t)st.hs_initiations_rx));
+	json_object_set_new(result, "handshake_responses_rx",
+			    json_integer((json_int_t)st.hs_responses_rx));
+	json_object_set_new(result, "cookie_replies_rx", json_integer((json_int_t)st.hs_cookies_rx));
+	json_object_set_new(result, "handshake_messages_tx", json_integer((json_int_t)st.hs_sent));
+	json_object_set_new(result, "peers", json_integer(st.peers));
+	json_object_set_new(result, "peers_with_session", json_integer(st.peers_with_session));
+	json_object_set_new(result, "drops", drops);
+	json_object_set_new(result, "workers", workers);
+	json_object_set_new(result, "ports", ports);
+	return 0;
+}
+
+static int be_lcores(void *ctx, json_t *result, char *why, size_t whylen)
+{
+	struct wg_gw *gw = ctx;
+	json_t *list = json_array();
+
+	(void)why;
+	(void)whylen;
+	for (unsigned i = 0; i <= gw->n_workers; i++) {
+		json_t *o = json_object();
+		bool ctrl = i == gw->n_workers;
+
+		json_object_set_new(o, "lcore", json_integer(gw->lcore_of[i]));
+		json_object_set_new(o, "role", json_string(ctrl ? "control" : "worker"));
+		if (!ctrl)
+			json_object_set_new(o, "queue", json_integer(i));
+		json_array_append_new(list, o);
+	}
+	json_object_set_new(result, "single_lcore", json_boolean(gw->single_lcore));
+	json_object_set_new(result, "lcores", list);
+	return 0;
+}
+
+static void flush(struct wg_ctl_conn *c, struct rpc_client *u)
+{
+	if (u->out.len == 0)
+		return;
+	wg_ctl_send(c, u->out.data, u->out.len);
+	wg_uapi_buf_consume(&u->out, u->out.len);
+}
+
+static void serve(struct wg_gw *gw, struct wg_ctl_conn *c, struct rpc_client *u)
+{
+	int rc = wg_rpc_serve(gw->rpc_backend, &u->framer, &u->out, RPC_REQUESTS_PER_POLL);
+
+	u->more = rc == EINPROGRESS;
+	if (rc != 0 && rc != EINPROGRESS) {
+		u->lost = true;
+		wg_ctl_close_when_sent(c);
+	}
+	flush(c, u);
+}
+
+static bool on_data(void *ctx, struct wg_ctl_conn *c, const uint8_t *data, size_t len)
+{
+	struct rpc_client *u = wg_ctl_data(c);
+
+	if (u == NULL) {
+		u = calloc(1, sizeof(*u));
+		if (u == NULL)
+			return false;
+		wg_rpc_conn_init(&u->framer, 0);
+		wg_uapi_buf_init(&u->out);
+		wg_ctl_set_data(c, u);
+	}
+	if (u->lost)
+		return true;
+	/* A feed error is sticky in the framer; serve() answers it and hangs up. */
+	wg_rpc_feed(&u->framer, data, len);
+	serve(ctx, c, u);
+	return true;
+}
+
+static void on_writable(void *ctx, struct wg_ctl_conn *c)
+{
+	struct rpc_client *u = wg_ctl_data(c);
+
+	if (u && u->more && !u->lost)
+		serve(ctx, c, u);
+}
+
+static void on_close(void *ctx, struct wg_ctl_conn *c)
+{
+	struct rpc_client *u = wg_ctl_data(c);
+
+	(void)ctx;
+	if (u == NULL)
+		return;
+	wg_rpc_conn_free(&u->framer);
+	wg_uapi_buf_free(&u->out);
+	free(u);
+}
+
+static const struct wg_ctl_ops rpc_ops = {
+	.on_data = on_data,
+	.on_writable = on_writable,
+	.on_close = on_close,
+};
+
+int wg_gw_rpc_listen(struct wg_gw *gw, char *err, size_t errlen)
+{
+	gw->rpc_backend = calloc(1, sizeof(*gw->rpc_backend));
+	if (gw->rpc_backend == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*gw->rpc_backend = (struct wg_rpc_backend){
+		.ctx = gw, .device = be_device, .peer_at = be_peer_at, .peer_get = be_peer_get,
+		.apply = be_apply, .validate = be_validate, .stats = be_stats, .lcores = be_lcores,
+	};
+	gw->rpc = wg_ctl_listen(gw->cfg.jsonrpc_socket, &rpc_ops, gw, NULL, err, errlen);
+	return gw->rpc ? 0 : -1;
+}
