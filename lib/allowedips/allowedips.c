@@ -8,8 +8,10 @@
 
 #include "wg_allowedips.h"
 
+/* 20 bytes: rte_jhash reads whole 32-bit words, so the key is a multiple of four. */
 struct owner_key {
 	uint8_t family, len;
+	uint8_t pad[2];
 	uint8_t addr[16];
 };
 
