@@ -64,7 +64,8 @@ static int open_socket(const char *path, char *err, size_t errlen)
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "%s: socket path too long", path);
+		snprintf(err, errlen, "socket path too long (%zu bytes, at most %zu)", strlen(path),
+			 sizeof(sa.sun_path) - 1);
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path));
