@@ -9,10 +9,37 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "wg_crypto.h"
 #include "wg_ctl.h"
 
 #define READ_CHUNK 65536
 #define LOW_WATER  (1u << 20)   /* ask for more output below this much queued */
+
+/*
+ * Requests carry private and preshared keys (`set`), and so do replies (`get`): every
+ * buffer that held either is wiped before it is freed, grown, compacted or reused, so no
+ * key is left in memory the allocator hands to someone else.
+ */
+static void (*release_hook)(const void *buf, size_t len);
+
+void wg_ctl_set_release_hook(void (*hook)(const void *buf, size_t len))
+{
+	release_hook = hook;
+}
+
+static void wipe(void *p, size_t n)
+{
+	if (p && n)
+		wg_wipe(p, n);
+}
+
+static void release(void *p, size_t n)
+{
+	wipe(p, n);
+	if (release_hook && p)
+		release_hook(p, n);
+	free(p);
+}
 
 struct wg_ctl_conn {
 	int fd;
@@ -26,6 +53,7 @@ struct wg_ctl_conn {
 
 struct wg_ctl_server {
 	int fd;
+	uint8_t *rbuf;                  /* READ_CHUNK bytes; wiped after every read */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const struct wg_ctl_ops *ops;
 	void *ctx;
@@ -109,9 +137,13 @@ struct wg_ctl_server *wg_ctl_listen(const char *path, const struct wg_ctl_ops *o
 	if (!s->lim.idle_ns)
 		s->lim.idle_ns = 30ull * 1000000000ull;
 	s->conns = calloc(s->lim.max_conns, sizeof(*s->conns));
-	s->fd = s->conns ? open_socket(path, err, errlen) : -1;
+	s->rbuf = calloc(1, READ_CHUNK);
+	if (s->conns == NULL || s->rbuf == NULL)
+		snprintf(err, errlen, "out of memory");
+	s->fd = s->conns && s->rbuf ? open_socket(path, err, errlen) : -1;
 	if (s->fd < 0) {
 		free(s->conns);
+		free(s->rbuf);
 		free(s);
 		return NULL;
 	}
@@ -126,7 +158,7 @@ static void conn_free(struct wg_ctl_server *s, unsigned i)
 	if (s->ops->on_close)
 		s->ops->on_close(s->ctx, c);
 	close(c->fd);
-	free(c->out);
+	release(c->out, c->out_cap);
 	free(c);
 	s->conns[i] = s->conns[--s->n_conns];
 }
@@ -153,12 +185,13 @@ static void accept_new(struct wg_ctl_server *s)
 
 static void read_some(struct wg_ctl_server *s, struct wg_ctl_conn *c)
 {
-	static uint8_t buf[READ_CHUNK];
+	uint8_t *buf = s->rbuf;
 	ssize_t n;
+	bool ok;
 
 	/* A bounded amount per poll, so one busy client cannot hold the control lcore. */
 	for (int i = 0; i < 16 && !c->dead && !c->closing; i++) {
-		n = read(c->fd, buf, sizeof(buf));
+		n = read(c->fd, buf, READ_CHUNK);
 		if (n == 0) {
 			/* The client is done sending; it may still be waiting for the answers. */
 			c->closing = true;
@@ -171,7 +204,9 @@ static void read_some(struct wg_ctl_server *s, struct wg_ctl_conn *c)
 		if (n < 0)
 			return;
 		c->last_progress = s->now;
-		if (!s->ops->on_data(s->ctx, c, buf, (size_t)n))
+		ok = s->ops->on_data(s->ctx, c, buf, (size_t)n);
+		wipe(buf, (size_t)n);
+		if (!ok)
 			c->dead = true;
 	}
 }
@@ -187,6 +222,7 @@ static void write_some(struct wg_ctl_server *s, struct wg_ctl_conn *c)
 				c->dead = true;
 			return;
 		}
+		wipe(c->out + c->out_off, (size_t)n);   /* sent: no need to keep it */
 		c->out_off += (size_t)n;
 		c->last_progress = s->now;
 	}
@@ -222,6 +258,7 @@ void wg_ctl_destroy(struct wg_ctl_server *s)
 	close(s->fd);
 	unlink(s->path);
 	free(s->conns);
+	release(s->rbuf, READ_CHUNK);
 	free(s);
 }
 
@@ -236,9 +273,13 @@ bool wg_ctl_send(struct wg_ctl_conn *c, const void *data, size_t len)
 		return false;
 	}
 	if (need > c->out_cap && c->out_off) {
-		/* Reuse what the client has already taken before growing. */
-		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-		c->out_len -= c->out_off;
+		/* Reuse what the client has already taken before growing (the sent part
+		 * is wiped as it goes; the tail left behind by the move is wiped here). */
+		size_t keep = c->out_len - c->out_off;
+
+		memmove(c->out, c->out + c->out_off, keep);
+		wipe(c->out + keep, c->out_len - keep);
+		c->out_len = keep;
 		c->out_off = 0;
 		need = c->out_len + len;
 	}
@@ -248,11 +289,15 @@ bool wg_ctl_send(struct wg_ctl_conn *c, const void *data, size_t len)
 
 		while (cap < need)
 			cap *= 2;
-		p = realloc(c->out, cap);
+		/* Not realloc: the old block would be freed with the reply still in it. */
+		p = malloc(cap);
 		if (p == NULL) {
 			c->dead = true;
 			return false;
 		}
+		if (c->out_len)
+			memcpy(p, c->out, c->out_len);
+		release(c->out, c->out_cap);
 		c->out = p;
 		c->out_cap = cap;
 	}
@@ -284,4 +329,19 @@ void *wg_ctl_data(const struct wg_ctl_conn *c)
 unsigned wg_ctl_conns(const struct wg_ctl_server *s)
 {
 	return s->n_conns;
+}
+
+bool wg_ctl_holds(const struct wg_ctl_server *s, const void *needle, size_t len)
+{
+	if (len == 0)
+		return false;
+	if (memmem(s->rbuf, READ_CHUNK, needle, len))
+		return true;
+	for (unsigned i = 0; i < s->n_conns; i++) {
+		const struct wg_ctl_conn *c = s->conns[i];
+
+		if (c->out && memmem(c->out, c->out_cap, needle, len))
+			return true;
+	}
+	return false;
 }

@@ -52,4 +52,11 @@ void wg_ctl_set_data(struct wg_ctl_conn *c, void *data);
 void *wg_ctl_data(const struct wg_ctl_conn *c);
 unsigned wg_ctl_conns(const struct wg_ctl_server *s);
 
+/* For tests of the rule that no request or reply outlives its use (keys travel in both):
+ * does any buffer the server holds (its read buffer, every connection's output buffer,
+ * sent or not) contain these bytes? And a hook called with every buffer the server frees
+ * or abandons for a larger one, just before it goes (after it was wiped). */
+bool wg_ctl_holds(const struct wg_ctl_server *s, const void *needle, size_t len);
+void wg_ctl_set_release_hook(void (*hook)(const void *buf, size_t len));
+
 #endif

@@ -3,8 +3,9 @@
  * lib/ctl, the control sockets' server, driven in one thread with a fake clock: answers
  * reach a client that half-closes after its request, a client that reads nothing cannot
  * make the server queue more than its bound, an idle client is closed, clients past the
- * connection limit are refused while the others keep working, and the socket is created
- * root-only and removed on destroy.
+ * connection limit are refused while the others keep working, the socket is created
+ * root-only and removed on destroy, and no request or reply (keys travel in both) is left
+ * in a buffer after use, freed or grown.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +163,80 @@ static void test_idle_and_limit(const char *path)
 	CHECK_EQ(e.closes, 3);
 }
 
+/* ---- no key left behind: requests and replies are wiped after use ---- */
+
+#define SECRET_REQ "private_key=5d1e0a0b0c0d0e0f101112131415161718191a1b1c1d1e1f2021222324252627"
+#define SECRET_REP "preshared_key=9a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8"
+
+static unsigned released, released_dirty;
+
+static void on_release(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t i = 0;
+
+	released++;
+	while (i < len && p[i] == 0)
+		i++;
+	released_dirty += i != len;
+}
+
+/* Each request byte is answered with a reply line holding a key, in pieces, so that the
+ * output buffer grows several times and is compacted while the client reads. */
+static bool on_data_secret(void *ctx, struct wg_ctl_conn *c, const uint8_t *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	for (size_t i = 0; i < len; i++)
+		if (!wg_ctl_send(c, SECRET_REP "\n", sizeof(SECRET_REP)))
+			return false;
+	return true;
+}
+
+static const struct wg_ctl_ops secret_ops = { .on_data = on_data_secret };
+
+static void test_no_key_left_behind(const char *path)
+{
+	char err[256], buf[4096];
+	uint64_t now = SEC;
+	struct wg_ctl_server *s = wg_ctl_listen(path, &secret_ops, NULL, NULL, err, sizeof(err));
+	size_t got = 0, want;
+	int fd;
+
+	if (!CHECK(s != NULL))
+		return;
+	released = released_dirty = 0;
+	wg_ctl_set_release_hook(on_release);
+	fd = client(path);
+	CHECK(fd >= 0);
+	/* A 4 KiB request with a private key in it: ~4,000 replies, ~340 KiB of output. */
+	memset(buf, '\n', sizeof(buf));
+	memcpy(buf, SECRET_REQ, sizeof(SECRET_REQ) - 1);
+	CHECK_EQ(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	want = sizeof(buf) * sizeof(SECRET_REP);
+	poll_n(s, &now, 2);
+	/* The request was consumed: no copy of it stays in the read buffer. */
+	CHECK(!wg_ctl_holds(s, SECRET_REQ, sizeof(SECRET_REQ) - 1));
+	for (int i = 0; i < 100000 && got < want; i++) {
+		ssize_t n = drain(fd, buf, sizeof(buf));
+
+		if (n < 0)
+			break;
+		got += (size_t)n;
+		poll_n(s, &now, 1);
+	}
+	CHECK_EQ(got, want);
+	/* Every reply has left: neither the sent part nor a grown-out buffer keeps one. */
+	CHECK(!wg_ctl_holds(s, SECRET_REP, sizeof(SECRET_REP) - 1));
+	CHECK(released > 0);             /* the output buffer grew at least once */
+	close(fd);
+	poll_n(s, &now, 2);
+	wg_ctl_destroy(s);
+	CHECK(released >= 2);            /* and was freed with the read buffer */
+	CHECK_EQ(released_dirty, 0);
+	wg_ctl_set_release_hook(NULL);
+}
+
 static void test_bad_paths(const char *dir)
 {
 	struct echo e = { 0 };
@@ -197,6 +272,7 @@ int main(int argc, char **argv)
 	test_echo_and_half_close(path);
 	test_output_bound(path);
 	test_idle_and_limit(path);
+	test_no_key_left_behind(path);
 	test_bad_paths(dir);
 	rmdir(dir);
 	return check_report("ctl");
