@@ -24,6 +24,20 @@ _Static_assert(WG_REPLAY_WINDOW <= WG_REPLAY_RING_BITS - WORD_BITS,
 void wg_replay_init(struct wg_replay *r)
 {
 	memset(r, 0, sizeof(*r));
+	atomic_init(&r->writer, 0);
+}
+
+bool wg_replay_claim(struct wg_replay *r, uint32_t me, uint32_t *writer)
+{
+	uint32_t w = atomic_load_explicit(&r->writer, memory_order_relaxed);
+
+	/* A failed compare-and-swap leaves the one who claimed it first in w. */
+	if (w == 0 && atomic_compare_exchange_strong_explicit(&r->writer, &w, me,
+							      memory_order_relaxed,
+							      memory_order_relaxed))
+		w = me;
+	*writer = w;
+	return w == me;
 }
 
 static size_t word_of(uint64_t counter)

@@ -2,12 +2,16 @@
 /*
  * Replay window: tables of counters with the expected verdict, in the spirit of the
  * kernel's selftest, then a long random run against a naive oracle (a bitmap of every
- * counter seen, plus the greatest).
+ * counter seen, plus the greatest). Then the single-writer rule: the interleaving of two
+ * receiving workers that made replays acceptable, before and with the claim, and claims
+ * racing on several threads.
  *
  * The rule under test: refuse counter >= WG_REJECT_AFTER_MESSAGES, refuse
  * counter + WG_REPLAY_WINDOW < greatest (too old), refuse a counter already seen. So with
  * greatest G, G - 8128 is still in the window and G - 8129 is too old.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "check.h"
@@ -273,6 +277,108 @@ static void test_random(void)
 	CHECK_EQ(mismatches, 0);
 }
 
+/* ---- two receivers, one window (issue: replays accepted across workers) ---- */
+
+/* Worker A receives counters 0..8000 on a keypair; then worker B handles 9000 (a copy
+ * someone re-sent with another source port, so RSS put it on B's queue) while A goes on
+ * with 8001..10000; then 10001 arrives. How many of the counters 8001..10000, every one
+ * already accepted, are accepted again when they are replayed? */
+static unsigned replays_after(struct wg_replay *shared, void (*b_handles_9000)(struct
+			      wg_replay *, struct wg_replay *))
+{
+	struct wg_replay snapshot;
+	unsigned again = 0;
+	uint32_t who;
+
+	wg_replay_init(shared);
+	CHECK(wg_replay_claim(shared, 1, &who) && who == 1);      /* A's first packet */
+	for (uint64_t c = 0; c <= 8000; c++)
+		CHECK(wg_replay_update(shared, c));
+	snapshot = *shared;                                     /* what B reads */
+	for (uint64_t c = 8001; c <= 10000; c++)
+		CHECK(wg_replay_update(shared, c));
+	b_handles_9000(shared, &snapshot);
+	CHECK(wg_replay_update(shared, 10001));
+	for (uint64_t c = 8001; c <= 10000; c++)
+		again += wg_replay_update(shared, c);
+	return again;
+}
+
+/* Two writers, as before the fix: B updates the window it read at greatest 8000, and its
+ * writes (the words its advance cleared, the bit, greatest = 9000) land after A's. */
+static void b_writes_stale(struct wg_replay *shared, struct wg_replay *seen)
+{
+	uint64_t first = 8000 / 64 + 1, last = 9000 / 64;
+
+	CHECK(wg_replay_update(seen, 9000));
+	for (uint64_t w = first; w <= last; w++)
+		shared->ring[w % (WG_REPLAY_RING_BITS / 64)] =
+			seen->ring[w % (WG_REPLAY_RING_BITS / 64)];
+	shared->greatest = seen->greatest;
+}
+
+/* One writer: B may not update a window A has claimed, and hands the message to A, which
+ * checks it against the window as it is. */
+static void b_hands_to_owner(struct wg_replay *shared, struct wg_replay *seen)
+{
+	uint32_t who = 0;
+
+	(void)seen;
+	CHECK(!wg_replay_claim(shared, 2, &who));
+	CHECK_EQ(who, 1);
+	CHECK(!wg_replay_update(shared, 9000));                /* A: already seen */
+}
+
+static void test_two_receivers(void)
+{
+	static struct wg_replay w;
+
+	/* The interleaving really does what the review found: 1,936 replays accepted. */
+	CHECK_EQ(replays_after(&w, b_writes_stale), 1936);
+	CHECK_EQ(replays_after(&w, b_hands_to_owner), 0);
+}
+
+/* Racing claims: exactly one thread wins each window, and every thread agrees on who. */
+#define CLAIM_THREADS 4
+#define CLAIM_WINDOWS 2000
+
+static struct wg_replay claim_w[CLAIM_WINDOWS];
+static uint32_t claim_seen[CLAIM_THREADS][CLAIM_WINDOWS];
+static unsigned claim_won[CLAIM_THREADS];
+static atomic_uint claim_go;
+
+static void *claimer(void *arg)
+{
+	uint32_t me = (uint32_t)(uintptr_t)arg;
+
+	atomic_fetch_add(&claim_go, 1);
+	while (atomic_load(&claim_go) < CLAIM_THREADS)
+		;
+	for (unsigned i = 0; i < CLAIM_WINDOWS; i++)
+		claim_won[me - 1] += wg_replay_claim(&claim_w[i], me, &claim_seen[me - 1][i]);
+	return NULL;
+}
+
+static void test_claim_race(void)
+{
+	pthread_t t[CLAIM_THREADS];
+	unsigned won = 0, disagree = 0;
+
+	for (unsigned i = 0; i < CLAIM_WINDOWS; i++)
+		wg_replay_init(&claim_w[i]);
+	for (uintptr_t k = 0; k < CLAIM_THREADS; k++)
+		CHECK(pthread_create(&t[k], NULL, claimer, (void *)(k + 1)) == 0);
+	for (unsigned k = 0; k < CLAIM_THREADS; k++)
+		pthread_join(t[k], NULL);
+	for (unsigned k = 0; k < CLAIM_THREADS; k++)
+		won += claim_won[k];
+	for (unsigned i = 0; i < CLAIM_WINDOWS; i++)
+		for (unsigned k = 1; k < CLAIM_THREADS; k++)
+			disagree += claim_seen[k][i] != claim_seen[0][i] || claim_seen[k][i] == 0;
+	CHECK_EQ(won, CLAIM_WINDOWS);
+	CHECK_EQ(disagree, 0);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -282,5 +388,7 @@ int main(int argc, char **argv)
 	test_in_order();
 	test_backwards();
 	test_random();
+	test_two_receivers();
+	test_claim_race();
 	return check_report("replay");
 }
