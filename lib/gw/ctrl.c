@@ -150,6 +150,7 @@ static void route_inner(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 	}
 	if (wg_allowedips_lookup(&gw->aips, &pi.dst, &peer)) {
 		wg_meta(m)->peer = peer;
+		wg_meta(m)->gen = atomic_load_explicit(&gw->peers[peer].gen, memory_order_relaxed);
 		wg_dp_encrypt_burst(wg_ctrl_ctx(gw), &m, 1, now);
 	} else {
 		wg_dp_lan_out(wg_ctrl_ctx(gw), m, &pi);
@@ -292,8 +293,8 @@ static void on_confirm(struct wg_gw *gw, struct wg_peer *peer, uint32_t index, u
 	n = wg_keypairs_received(&peer->noise.keypairs, &gkp->kp, retired);
 	if (peer->noise.keypairs.current != &gkp->kp)
 		return;
+	wg_peer_publish_keypair(gw, peer);   /* publish, then retire what it displaced */
 	wg_peer_retire_keypairs(gw, retired, n);
-	wg_peer_publish_keypair(gw, peer);
 	wg_timers_handshake_complete(&peer->timers, now);
 	peer->last_handshake_unix_ns = wg_unix_ns();
 	wg_peer_flush_staged(gw, peer, now);

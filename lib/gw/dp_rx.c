@@ -168,17 +168,18 @@ void wg_dp_request_handshake(struct wg_worker *w, struct wg_peer *peer)
 	}
 }
 
-/* Bookkeeping for an authenticated message: stamps, confirmation, rekey, roaming. */
+/* Bookkeeping for an authenticated message: stamps, confirmation, rekey, roaming. Events
+ * carry the generation of the keypair's peer, so the control lcore ignores them if the
+ * peer has gone meanwhile. */
 static void authenticated(struct wg_worker *w, struct wg_gw_keypair *gkp, struct rte_mbuf *m,
 			  const struct wg_pkt_info *pi, uint64_t now)
 {
 	struct wg_peer *peer = gkp->peer;
 	struct wg_peer_ep *ep = atomic_load_explicit(&peer->ep, memory_order_acquire);
-	struct wg_event ev = { .peer = peer->id };
+	struct wg_event ev = { .peer = peer->id, .gen = gkp->peer_gen };
 
 	atomic_store_explicit(&peer->last_rx, now, memory_order_relaxed);
 	w->peer_stats[peer->id].rx_bytes += rte_pktmbuf_pkt_len(m) - pi->l4_off - 8;
-	ev.gen = atomic_load_explicit(&peer->gen, memory_order_relaxed);
 	if (!gkp->kp.initiator &&
 	    atomic_load_explicit(&gkp->confirmed, memory_order_relaxed) == 0 &&
 	    atomic_exchange_explicit(&gkp->confirmed, 1, memory_order_relaxed) == 0) {
@@ -242,13 +243,38 @@ static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
 			return;
 		}
 		wg_meta(m)->peer = owner;
+		wg_meta(m)->gen = atomic_load_explicit(&w->gw->peers[owner].gen,
+						       memory_order_acquire);
 		b->enc[b->n_enc++] = m;
 		return;
 	}
 	wg_dp_lan_out(w, m, &ipi);
 }
 
-/* Look up, check and queue one data message for decryption; false if dropped. */
+/*
+ * A keypair's receive side has one owner: the first worker a data message on it reaches
+ * claims it, and any other worker hands the keypair's messages to the owner's ring
+ * without touching the replay window. So a window has one writer however the NIC spreads
+ * the peer's packets (RSS hashes outer ports, which anyone can change on a copy), and a
+ * replayed copy landing on another queue meets the same window as the original. true if
+ * this worker owns it; false if the message was handed off (or dropped).
+ */
+static bool owned(struct wg_worker *w, struct wg_gw_keypair *gkp, struct rte_mbuf *m)
+{
+	uint32_t owner;
+
+	if (wg_replay_claim(&gkp->kp.replay, w->idx + 1, &owner))
+		return true;
+	/* The control lcore's context never decrypts, so owner - 1 is a worker. */
+	if (rte_ring_mp_enqueue(w->gw->workers[owner - 1].handoff, m) != 0)
+		wg_drop(w, m, WG_DROP_HANDOFF_FULL);
+	else
+		w->handed_off++;
+	return false;
+}
+
+/* Look up, check and queue one data message for decryption; false if dropped or handed
+ * to the keypair's owner. */
 static bool prepare(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt_info *pi,
 		    struct wg_aead_op *op, struct wg_gw_keypair **gkp_out, uint64_t *counter,
 		    uint64_t now)
@@ -263,6 +289,8 @@ static bool prepare(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt
 		wg_drop(w, m, WG_DROP_UNKNOWN_INDEX);
 		return false;
 	}
+	if (w->handoff && !owned(w, gkp, m))
+		return false;
 	*counter = wg_get_le64(d->counter);
 	if (!wg_timers_keypair_usable(gkp->kp.birth, *counter, now)) {
 		wg_drop(w, m, WG_DROP_KEY_EXPIRED);
@@ -299,9 +327,16 @@ static void decrypt(struct wg_worker *w, struct rx_burst *b, uint64_t now)
 			wg_drop(w, ms[i], WG_DROP_DECRYPT);
 			continue;
 		}
-		/* Single writer per keypair: see docs/design.md on RSS and replay windows. */
+		/* This worker owns the keypair's receive side (see owned()): the only writer. */
 		if (!wg_replay_update(&gkps[i]->kp.replay, counters[i])) {
 			wg_drop(w, ms[i], WG_DROP_REPLAY);
+			continue;
+		}
+		/* The peer was removed while this poll held its keypair: nothing it says
+		 * counts any more (its slot is not reused before this poll ends). */
+		if (atomic_load_explicit(&gkps[i]->peer->gen, memory_order_acquire) !=
+		    gkps[i]->peer_gen) {
+			wg_drop(w, ms[i], WG_DROP_PEER_GONE);
 			continue;
 		}
 		authenticated(w, gkps[i], ms[i], pis[i], now);
@@ -327,6 +362,25 @@ void wg_dp_rx_burst(struct wg_worker *w, unsigned port, struct rte_mbuf **pkts, 
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
 		classify(w, &b, port, pkts[i]);
 	}
+	if (b.n_dec)
+		decrypt(w, &b, now);
+	if (b.n_enc)
+		wg_dp_encrypt_burst(w, b.enc, b.n_enc, now);
+}
+
+/* Data messages other workers handed to this one: counted as received already, they are
+ * classified again (on the port they came in by) and decrypted here. */
+void wg_dp_rx_handoff(struct wg_worker *w, uint64_t now)
+{
+	struct rte_mbuf *pkts[WG_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, WG_BURST, NULL);
+	struct rx_burst b;
+
+	if (n == 0)
+		return;
+	b.n_dec = b.n_enc = 0;
+	for (unsigned i = 0; i < n; i++)
+		classify(w, &b, wg_meta(pkts[i])->port, pkts[i]);
 	if (b.n_dec)
 		decrypt(w, &b, now);
 	if (b.n_enc)

@@ -111,9 +111,16 @@ static bool pick_peer(struct wg_worker *w, struct rte_mbuf *m, struct wg_pkt_inf
 		return false;
 	}
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - pi->l3_len));
-	if (id == UINT32_MAX && !wg_allowedips_lookup(&gw->aips, &pi->dst, &id)) {
-		w->drops[WG_DROP_NO_ROUTE]++;
-		wg_dp_icmp_error(w, m, WG_ICMP_NO_ROUTE, 0);
+	if (id == UINT32_MAX) {
+		if (!wg_allowedips_lookup(&gw->aips, &pi->dst, &id)) {
+			w->drops[WG_DROP_NO_ROUTE]++;
+			wg_dp_icmp_error(w, m, WG_ICMP_NO_ROUTE, 0);
+			return false;
+		}
+		wg_meta(m)->gen = atomic_load_explicit(&gw->peers[id].gen, memory_order_acquire);
+	} else if (wg_meta(m)->gen != atomic_load_explicit(&gw->peers[id].gen,
+							    memory_order_acquire)) {
+		wg_drop(w, m, WG_DROP_PEER_GONE);   /* meant for a peer that has been removed */
 		return false;
 	}
 	if (pi->l3_len > gw->mtu) {

@@ -93,7 +93,7 @@ static int make_rcu(struct wg_gw *gw)
 	return 0;
 }
 
-static int make_workers(struct wg_gw *gw)
+static int make_workers(struct wg_gw *gw, const char *tag)
 {
 	gw->workers = rte_zmalloc("wg_workers", (gw->n_workers + 1) * sizeof(*gw->workers),
 				  RTE_CACHE_LINE_SIZE);
@@ -111,6 +111,15 @@ static int make_workers(struct wg_gw *gw)
 					    RTE_CACHE_LINE_SIZE);
 		if (w->aead == NULL || w->peer_stats == NULL)
 			return -1;
+		if (gw->n_workers > 1 && !w->is_ctrl) {
+			char name[RTE_RING_NAMESIZE];
+
+			snprintf(name, sizeof(name), "%s_ho%u", tag, i);
+			w->handoff = rte_ring_create(name, WG_HANDOFF_RING_SIZE, SOCKET_ID_ANY,
+						     RING_F_SC_DEQ);
+			if (w->handoff == NULL)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -159,7 +168,7 @@ static int build(struct wg_gw *gw, const struct wg_gw_params *prm, char *err, si
 	}
 	gw->pool = rte_pktmbuf_pool_create(tag, prm->mbufs ? prm->mbufs : 8191, 256, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (gw->pool == NULL || make_workers(gw) != 0 || make_peer_table(gw, tag) != 0 ||
+	if (gw->pool == NULL || make_workers(gw, tag) != 0 || make_peer_table(gw, tag) != 0 ||
 	    wg_index_init(&gw->index, log2_ceil(gw->max_peers * 4)) != 0 ||
 	    wg_allowedips_init(&gw->aips, tag, gw->aips_max, gw->aips_max, 1024, 4096, gw->rcu,
 			       SOCKET_ID_ANY) != 0 ||
@@ -240,8 +249,14 @@ void wg_gw_destroy(struct wg_gw *gw)
 	for (unsigned i = 0; i < gw->n_pending; i++)
 		rte_pktmbuf_free(gw->pending[i]);
 	for (unsigned i = 0; gw->workers && i <= gw->n_workers; i++) {
-		wg_aead_free(gw->workers[i].aead);
-		rte_free(gw->workers[i].peer_stats);
+		struct wg_worker *w = &gw->workers[i];
+		struct rte_mbuf *m;
+
+		while (w->handoff && rte_ring_sc_dequeue(w->handoff, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(w->handoff);
+		wg_aead_free(w->aead);
+		rte_free(w->peer_stats);
 	}
 	rte_free(gw->workers);
 	wg_ratelimiter_free(gw->ratelimiter);
@@ -273,6 +288,18 @@ void wg_gw_worker_register(struct wg_worker *w)
 		rte_rcu_qsbr_thread_register(w->gw->rcu, w->rcu_id);
 		rte_rcu_qsbr_thread_online(w->gw->rcu, w->rcu_id);
 	}
+}
+
+void wg_gw_worker_offline(struct wg_worker *w)
+{
+	if (w->gw->rcu)
+		rte_rcu_qsbr_thread_offline(w->gw->rcu, w->rcu_id);
+}
+
+void wg_gw_worker_online(struct wg_worker *w)
+{
+	if (w->gw->rcu)
+		rte_rcu_qsbr_thread_online(w->gw->rcu, w->rcu_id);
 }
 
 void wg_gw_worker_unregister(struct wg_worker *w)
@@ -311,6 +338,8 @@ void wg_gw_worker_poll(struct wg_worker *w, uint64_t now)
 		if (n)
 			wg_dp_rx_burst(w, p, pkts, n, now);
 	}
+	if (w->handoff)
+		wg_dp_rx_handoff(w, now);
 	if (w->idx == 0 && !gw->single_lcore)
 		send_for_ctrl(w);
 	wg_dp_tx_flush(w);

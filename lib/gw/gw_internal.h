@@ -39,6 +39,7 @@
 #define WG_STAGED_MAX     16      /* packets held per peer while a handshake is made */
 #define WG_CTRL_RING_SIZE 4096
 #define WG_EVENT_RING_SIZE 4096
+#define WG_HANDOFF_RING_SIZE 2048   /* per worker: data messages for keypairs it owns */
 /* Above this backlog the control lcore answers initiations with cookies (the kernel uses
  * 1/8 of its queue). */
 #define WG_UNDER_LOAD     (WG_CTRL_RING_SIZE / 8)
@@ -58,6 +59,7 @@ enum wg_ctrl_kind {
 /* Per-packet metadata in an mbuf dynamic field; see wg_meta(). */
 struct wg_meta {
 	uint32_t peer;
+	uint32_t gen;          /* the generation of meta.peer's slot when peer was set */
 	uint32_t arg;          /* kind-specific: icmp error kind and MTU, next-hop slot */
 	uint16_t kind;
 	uint16_t port;         /* the port index (not DPDK id) it arrived on or leaves by */
@@ -100,9 +102,15 @@ struct wg_peer_ep {
 /* A keypair as the gateway keeps it: the core's keypair and what workers need around it. */
 struct wg_rpc_backend;
 
+/* A keypair's receive side is owned by one worker: the writer of its replay window
+ * (kp.replay.writer, worker index + 1), the only one that checks and updates the window
+ * and reports what the keypair's packets authenticate (endpoint, confirmation). Claimed
+ * by the first worker a data message on the keypair reaches; other workers hand the
+ * keypair's packets to it (docs/design.md, "Who writes what"). */
 struct wg_gw_keypair {
 	struct wg_keypair kp;
 	struct wg_peer *peer;
+	uint32_t peer_gen;            /* the generation of peer's slot the keypair belongs to */
 	_Atomic uint32_t confirmed;   /* responder: first data seen (an event was posted) */
 };
 
@@ -136,6 +144,7 @@ struct wg_peer {
 	unsigned n_staged;
 	struct wg_prefix *aips;
 	unsigned n_aips, cap_aips;
+	uint64_t rx_bytes_base, tx_bytes_base;   /* the slot's byte counters at creation */
 };
 
 struct wg_port {
@@ -163,10 +172,13 @@ struct wg_txq {
 struct wg_worker {
 	struct wg_gw *gw;
 	struct wg_aead *aead;
+	struct rte_ring *handoff;      /* data messages other workers pass to this one (MP/SC);
+	                                * NULL with one worker */
 	unsigned idx;                  /* queue id on every port */
 	unsigned rcu_id;
 	bool is_ctrl;
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes, decrypted, encrypted, keepalives_rx;
+	uint64_t handed_off;           /* data messages passed to their keypair's owner */
 	uint64_t drops[WG_DROP_COUNT];
 	struct wg_peer_stats *peer_stats;   /* [max_peers] */
 	struct wg_txq tx[WG_MAX_PORTS];
@@ -196,6 +208,7 @@ struct wg_gw {
 	uint32_t aips_max;             /* rules per family in the allowed-IPs tables */
 	uint32_t *free_ids;            /* [ctrl] stack of unused peer ids */
 	uint32_t n_free_ids;
+	uint32_t n_ids_retiring;       /* [ctrl] removed peers' ids waiting for a grace period */
 
 	struct rte_ring *ctrl_ring;    /* workers -> control: mbufs */
 	struct rte_ring *event_ring;   /* workers -> control: struct wg_event */
@@ -205,6 +218,9 @@ struct wg_gw {
 	uint64_t under_load_until;     /* [ctrl] cookie replies until then */
 	struct rte_rcu_qsbr *rcu;      /* NULL with one lcore */
 	struct wg_retire_q *retire;
+	/* Tests: called with every retired object just before it is freed. */
+	void (*retire_hook)(struct wg_gw *gw, const void *obj);
+	void *retire_ctx;
 
 	struct wg_neigh neigh[WG_NEIGH_SIZE];
 	struct rte_mbuf *pending[WG_PENDING_MAX];   /* [ctrl] waiting for a next hop */
@@ -240,6 +256,8 @@ static inline void wg_drop(struct wg_worker *w, struct rte_mbuf *m, enum wg_drop
 /* dp_rx.c / dp_tx.c */
 void wg_dp_rx_burst(struct wg_worker *w, unsigned port, struct rte_mbuf **pkts, uint16_t n,
 		    uint64_t now);
+/* What other workers handed to this one (keypairs it owns). */
+void wg_dp_rx_handoff(struct wg_worker *w, uint64_t now);
 /* Encrypt inner IP packets (data at the IP header); meta.peer set, or UINT32_MAX to look
  * the destination up. */
 void wg_dp_encrypt_burst(struct wg_worker *w, struct rte_mbuf **pkts, uint16_t n,
@@ -329,7 +347,10 @@ void wg_gw_ctl_poll(struct wg_gw *gw, uint64_t now);
 /* retire.c: free objects once no worker can hold them */
 struct wg_retire_q *wg_retire_create(void);
 void wg_retire_destroy(struct wg_retire_q *q);
-void wg_gw_retire(struct wg_gw *gw, void *obj, void (*free_fn)(void *));
+typedef void (*wg_retire_fn)(struct wg_gw *gw, void *obj);
+/* Free obj with free_fn once no worker can hold it (at once with one lcore). Unpublish
+ * it first: see retire.c. */
+void wg_gw_retire(struct wg_gw *gw, void *obj, wg_retire_fn free_fn);
 void wg_retire_reclaim(struct wg_gw *gw, bool all);
 
 uint64_t wg_unix_ns(void);

@@ -98,10 +98,11 @@ static void send_message(struct wg_gw *gw, const struct wg_peer_ep *ep, const vo
 	wg_dp_tx(wg_ctrl_ctx(gw), ep->port, m);
 }
 
-static void free_keypair(void *obj)
+static void free_keypair(struct wg_gw *gw, void *obj)
 {
 	struct wg_gw_keypair *gkp = obj;
 
+	(void)gw;
 	wg_keypair_wipe(&gkp->kp);
 	wg_wipe(gkp, sizeof(*gkp));
 	rte_free(gkp);
@@ -127,21 +128,26 @@ void wg_peer_publish_keypair(struct wg_gw *gw, struct wg_peer *peer)
 			      memory_order_release);
 }
 
-/* Derive the session of a finished handshake and place it in the slots. */
+/* Derive the session of a finished handshake and place it in the slots. The slot change
+ * is published before what it displaced is retired: a keypair a worker can still load
+ * from tx_kp must not be on its way to being freed. */
 static bool begin_session(struct wg_gw *gw, struct wg_peer *peer, uint64_t now)
 {
 	struct wg_gw_keypair *gkp = rte_zmalloc("wg_keypair", sizeof(*gkp), RTE_CACHE_LINE_SIZE);
 	struct wg_keypair *retired[3];
+	unsigned n;
 
 	if (gkp == NULL || wg_noise_begin_session(&peer->noise, &gkp->kp, now) != WG_OK) {
 		rte_free(gkp);
 		return false;
 	}
 	gkp->peer = peer;
-	wg_index_replace(&gw->index, gkp->kp.local_index, WG_INDEX_KEYPAIR, gkp);
-	wg_peer_retire_keypairs(gw, retired,
-				wg_keypairs_add(&peer->noise.keypairs, &gkp->kp, retired));
+	gkp->peer_gen = atomic_load_explicit(&peer->gen, memory_order_relaxed);
+	n = wg_keypairs_add(&peer->noise.keypairs, &gkp->kp, retired);
 	wg_peer_publish_keypair(gw, peer);
+	wg_peer_retire_keypairs(gw, retired, n);
+	/* Workers find the keypair by its index only once it is fully set up. */
+	wg_index_replace(&gw->index, gkp->kp.local_index, WG_INDEX_KEYPAIR, gkp);
 	wg_timers_session_derived(&peer->timers, now);
 	return true;
 }
@@ -258,10 +264,26 @@ static void on_response(struct wg_gw *gw, const uint8_t *msg, size_t len,
 		wg_hs_send_keepalive(gw, peer, now);
 }
 
+/* A cookie reply names the index we sent in a handshake message: an initiation's (still a
+ * handshake index) or a response's, which became a keypair's index when the session began
+ * right after the response was made. Both are ours to answer, as in the kernel. */
+static struct wg_noise_peer *cookie_target(struct wg_gw *gw, uint32_t index)
+{
+	struct wg_noise_peer *np = cb_peer_by_index(gw, index);
+	struct wg_gw_keypair *gkp;
+
+	if (np)
+		return np;
+	gkp = wg_index_lookup(&gw->index, index, WG_INDEX_KEYPAIR);
+	if (gkp == NULL || gkp->kp.local_index != index)
+		return NULL;
+	return &gkp->peer->noise;
+}
+
 static void on_cookie(struct wg_gw *gw, const uint8_t *msg, size_t len, uint64_t now)
 {
 	const struct wg_msg_cookie_reply *c = (const void *)msg;
-	struct wg_noise_peer *np = cb_peer_by_index(gw, wg_get_le32(c->receiver_index));
+	struct wg_noise_peer *np = cookie_target(gw, wg_get_le32(c->receiver_index));
 	enum wg_result r;
 
 	gw->hs_cookies_rx++;
@@ -362,5 +384,6 @@ void wg_hs_send_keepalive(struct wg_gw *gw, struct wg_peer *peer, uint64_t now)
 	if (m == NULL)
 		return;
 	wg_meta(m)->peer = peer->id;
+	wg_meta(m)->gen = atomic_load_explicit(&peer->gen, memory_order_relaxed);
 	wg_dp_encrypt_burst(wg_ctrl_ctx(gw), &m, 1, now);
 }

@@ -27,8 +27,9 @@ struct wg_peer *wg_peer_get(struct wg_gw *gw, uint32_t id, uint32_t gen)
 	return peer;
 }
 
-static void free_ep(void *obj)
+static void free_ep(struct wg_gw *gw, void *obj)
 {
+	(void)gw;
 	rte_free(obj);
 }
 
@@ -141,6 +142,8 @@ struct wg_peer *wg_gw_peer_create(struct wg_gw *gw, const uint8_t key[WG_KEY_LEN
 	struct wg_peer *peer;
 	uint32_t id;
 
+	if (gw->n_free_ids == 0 && gw->n_ids_retiring > 0)
+		wg_retire_reclaim(gw, true);   /* removed peers' slots, after a grace period */
 	if (gw->n_free_ids == 0) {
 		snprintf(err, errlen, "peer table full (%u peers)", gw->max_peers);
 		return NULL;
@@ -160,6 +163,11 @@ struct wg_peer *wg_gw_peer_create(struct wg_gw *gw, const uint8_t key[WG_KEY_LEN
 	gw->n_free_ids--;
 	peer->id = id;
 	wg_timers_init(&peer->timers, 0);
+	/* Workers' byte counters per slot only grow: a new peer starts from where they are. */
+	for (unsigned i = 0; i <= gw->n_workers; i++) {
+		peer->rx_bytes_base += gw->workers[i].peer_stats[id].rx_bytes;
+		peer->tx_bytes_base += gw->workers[i].peer_stats[id].tx_bytes;
+	}
 	atomic_store_explicit(&peer->live, 1, memory_order_release);
 	gw->n_peers++;
 	return peer;
@@ -186,12 +194,26 @@ int wg_gw_peer_add(struct wg_gw *gw, const struct wg_config_peer *cp, char *err,
 	return rc;
 }
 
+/* A removed peer's slot is reused only once no worker can be inside a poll that found it
+ * (through the allowed-IPs tables or a keypair): such a worker sees the slot dead, never
+ * another peer in it. References that outlive a poll carry the slot's generation. */
+static void free_slot(struct wg_gw *gw, void *obj)
+{
+	struct wg_peer *peer = obj;
+
+	gw->free_ids[gw->n_free_ids++] = peer->id;
+	gw->n_ids_retiring--;
+}
+
 /* Remove a peer; inside an allowed-IPs batch of the caller's (begin ... commit). */
 void wg_gw_peer_remove(struct wg_gw *gw, struct wg_peer *peer)
 {
 	struct wg_keypair *retired[3];
 
 	atomic_store_explicit(&peer->live, 0, memory_order_release);
+	/* Before anything else changes: a worker that sees the new generation treats every
+	 * reference it carries for the old one as gone. */
+	atomic_fetch_add_explicit(&peer->gen, 1, memory_order_release);
 	atomic_store_explicit(&peer->tx_kp, NULL, memory_order_release);
 	wg_gw_peer_clear_aips(gw, peer);
 	wg_noise_handshake_clear(&gw->dev, &peer->noise);
@@ -203,18 +225,19 @@ void wg_gw_peer_remove(struct wg_gw *gw, struct wg_peer *peer)
 	free(peer->aips);
 	wg_wipe(&peer->noise, sizeof(peer->noise));
 	memset(&peer->timers, 0, sizeof(*peer) - offsetof(struct wg_peer, timers));
-	atomic_fetch_add(&peer->gen, 1);
-	gw->free_ids[gw->n_free_ids++] = peer->id;
 	gw->n_peers--;
+	gw->n_ids_retiring++;
+	wg_gw_retire(gw, peer, free_slot);
 }
 
 /* Keep a packet until the peer has a keypair; the oldest goes when the queue is full. */
 void wg_peer_stage(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 {
-	struct wg_peer *peer = &gw->peers[wg_meta(m)->peer];
+	struct wg_peer *peer = wg_peer_get(gw, wg_meta(m)->peer, wg_meta(m)->gen);
 
-	if (!atomic_load_explicit(&peer->live, memory_order_relaxed)) {
-		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_NO_ROUTE);
+	if (peer == NULL) {
+		/* Its peer was removed while the packet waited (the slot may be another's). */
+		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_PEER_GONE);
 		return;
 	}
 	if (atomic_load_explicit(&peer->ep, memory_order_relaxed) == NULL &&

@@ -4,7 +4,13 @@
  * still be in a worker's hands until that worker's next quiescent state. Each retired
  * object waits in a FIFO with the RCU token taken when it was retired, and is freed once
  * every worker has reported past that token. With one lcore there are no concurrent
- * readers, and objects are freed at the next reclaim.
+ * readers, and objects are freed at once.
+ *
+ * The rule every caller keeps: unpublish first (store the replacement or NULL in every
+ * place a worker could load the object from), retire after. With one lcore a retired
+ * object is freed (and wiped) inside wg_gw_retire, so an object still published at that
+ * moment is a use-after-free waiting for the next worker poll; tests install a
+ * retire_hook that checks the rule at every release.
  */
 #include <stdlib.h>
 
@@ -14,7 +20,7 @@
 
 struct retired {
 	void *obj;
-	void (*free_fn)(void *);
+	wg_retire_fn free_fn;
 	uint64_t token;
 };
 
@@ -68,19 +74,26 @@ static int grow(struct wg_retire_q *q)
 	return 0;
 }
 
-void wg_gw_retire(struct wg_gw *gw, void *obj, void (*free_fn)(void *))
+static void release(struct wg_gw *gw, void *obj, wg_retire_fn free_fn)
+{
+	if (gw->retire_hook)
+		gw->retire_hook(gw, obj);
+	free_fn(gw, obj);
+}
+
+void wg_gw_retire(struct wg_gw *gw, void *obj, wg_retire_fn free_fn)
 {
 	struct wg_retire_q *q = gw->retire;
 	struct retired *r;
 
 	if (gw->rcu == NULL) {
-		free_fn(obj);
+		release(gw, obj, free_fn);
 		return;
 	}
 	if (count(q) == q->cap && grow(q) != 0) {
 		/* Out of memory: waiting here is the only safe way to free it. */
 		rte_rcu_qsbr_synchronize(gw->rcu, RTE_QSBR_THRID_INVALID);
-		free_fn(obj);
+		release(gw, obj, free_fn);
 		return;
 	}
 	r = &q->items[q->tail % q->cap];
@@ -101,7 +114,7 @@ void wg_retire_reclaim(struct wg_gw *gw, bool all)
 
 		if (!all && rte_rcu_qsbr_check(gw->rcu, r->token, false) != 1)
 			break;
-		r->free_fn(r->obj);
 		q->head++;
+		release(gw, r->obj, r->free_fn);
 	}
 }

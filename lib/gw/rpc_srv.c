@@ -99,6 +99,7 @@ static json_t *worker_json(const struct wg_worker *w, const char *role, unsigned
 	json_object_set_new(o, "decrypted", json_integer((json_int_t)w->decrypted));
 	json_object_set_new(o, "encrypted", json_integer((json_int_t)w->encrypted));
 	json_object_set_new(o, "keepalives_rx", json_integer((json_int_t)w->keepalives_rx));
+	json_object_set_new(o, "handed_off", json_integer((json_int_t)w->handed_off));
 	for (unsigned d = 0; d < WG_DROP_COUNT; d++)
 		json_object_set_new(drops, wg_drop_name(d), json_integer((json_int_t)w->drops[d]));
 	json_object_set_new(o, "drops", drops);

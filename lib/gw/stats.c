@@ -40,9 +40,10 @@ void wg_gw_describe(struct wg_gw *gw, FILE *out)
 static void dump_worker(const struct wg_worker *w, const char *name, FILE *out)
 {
 	fprintf(out, "  %s: rx %" PRIu64 " pkts %" PRIu64 " bytes, tx %" PRIu64 " pkts %" PRIu64
-		" bytes, decrypted %" PRIu64 ", encrypted %" PRIu64 ", keepalives in %" PRIu64 "\n",
+		" bytes, decrypted %" PRIu64 ", encrypted %" PRIu64 ", keepalives in %" PRIu64
+		", handed to their keypair's worker %" PRIu64 "\n",
 		name, w->rx_pkts, w->rx_bytes, w->tx_pkts, w->tx_bytes, w->decrypted, w->encrypted,
-		w->keepalives_rx);
+		w->keepalives_rx, w->handed_off);
 	for (unsigned d = 0; d < WG_DROP_COUNT; d++)
 		if (w->drops[d])
 			fprintf(out, "    drop %-16s %10" PRIu64 "  (%s)\n", wg_drop_name(d),
@@ -72,6 +73,8 @@ static void dump_peers(struct wg_gw *gw, FILE *out)
 			rx += gw->workers[i].peer_stats[id].rx_bytes;
 			tx += gw->workers[i].peer_stats[id].tx_bytes;
 		}
+		rx -= peer->rx_bytes_base;
+		tx -= peer->tx_bytes_base;
 		wg_key_to_base64(key, peer->noise.remote_static);
 		if (e)
 			wg_endpoint_format(ep, &e->ep);
@@ -110,6 +113,7 @@ void wg_gw_get_stats(struct wg_gw *gw, struct wg_gw_stats *st)
 		st->decrypted += w->decrypted;
 		st->encrypted += w->encrypted;
 		st->keepalives_rx += w->keepalives_rx;
+		st->handed_off += w->handed_off;
 		for (unsigned d = 0; d < WG_DROP_COUNT; d++)
 			st->drops[d] += w->drops[d];
 	}

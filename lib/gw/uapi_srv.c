@@ -50,6 +50,8 @@ void wg_gw_peer_info(struct wg_gw *gw, struct wg_peer *peer, struct wg_uapi_peer
 		pi->rx_bytes += gw->workers[i].peer_stats[peer->id].rx_bytes;
 		pi->tx_bytes += gw->workers[i].peer_stats[peer->id].tx_bytes;
 	}
+	pi->rx_bytes -= peer->rx_bytes_base;
+	pi->tx_bytes -= peer->tx_bytes_base;
 	pi->keepalive = peer->keepalive;
 	pi->allowed_ips = peer->aips;
 	pi->n_allowed_ips = peer->n_aips;

@@ -34,7 +34,9 @@
 	X(HS_RATELIMIT,     "handshake refused by the per-source rate limit")    \
 	X(HS_REFUSED,       "handshake message refused by the protocol core")    \
 	X(HS_COOKIE_SENT,   "handshake answered with a cookie (under load)")     \
-	X(LOCAL_UNHANDLED,  "packet for the gateway that it does not serve")
+	X(LOCAL_UNHANDLED,  "packet for the gateway that it does not serve")      \
+	X(PEER_GONE,        "packet for or from a peer removed meanwhile")       \
+	X(HANDOFF_FULL,     "ring to the keypair's owning worker full")
 
 enum wg_drop {
 #define WG_DROP_ENUM(name, text) WG_DROP_##name,

@@ -41,6 +41,10 @@ struct wg_worker *wg_gw_worker(struct wg_gw *gw, unsigned i);
 /* Register the calling lcore as worker i (RCU reader). */
 void wg_gw_worker_register(struct wg_worker *w);
 void wg_gw_worker_unregister(struct wg_worker *w);
+/* A registered worker that stops polling for a while (between polls it holds nothing):
+ * offline, grace periods do not wait for it; online again before its next poll. */
+void wg_gw_worker_offline(struct wg_worker *w);
+void wg_gw_worker_online(struct wg_worker *w);
 /* One iteration of a worker's loop: receive, process and send a burst on every port. */
 void wg_gw_worker_poll(struct wg_worker *w, uint64_t now);
 /* One iteration of the control lcore's loop. */
@@ -58,6 +62,7 @@ uint64_t wg_gw_now(void);
 struct wg_gw_stats {
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
 	uint64_t decrypted, encrypted, keepalives_rx;
+	uint64_t handed_off;           /* data messages passed to their keypair's worker */
 	uint64_t drops[WG_DROP_COUNT];
 	uint64_t hs_initiations_rx, hs_responses_rx, hs_cookies_rx, hs_sent;
 	uint32_t peers, peers_with_session;

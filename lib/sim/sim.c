@@ -17,6 +17,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "gw_internal.h"
 #include "sim_priv.h"
 #include "wg_config.h"
 #include "wg_crypto.h"
@@ -27,7 +28,15 @@ static unsigned sim_seq;   /* names rings and ports apart when a process makes s
 
 int wg_sim_eal_init(const char *prog, unsigned mem_mb, unsigned cpu)
 {
-	char prefix[32], mem[16], lcore[16];
+	char lcore[16];
+
+	snprintf(lcore, sizeof(lcore), "%u", cpu);
+	return wg_sim_eal_init_lcores(prog, mem_mb, lcore);
+}
+
+int wg_sim_eal_init_lcores(const char *prog, unsigned mem_mb, const char *lcores)
+{
+	char prefix[32], mem[16], lcore[64];
 	char *argv[] = { (char *)prog, "-l", lcore, "--no-huge", "-m", mem, "--no-pci",
 			 "--no-shconf", "--no-telemetry", "--file-prefix", prefix,
 			 "--log-level", "lib.eal:error", NULL };
@@ -37,7 +46,7 @@ int wg_sim_eal_init(const char *prog, unsigned mem_mb, unsigned cpu)
 	 * per-process prefix keep parallel test processes apart instead. */
 	snprintf(prefix, sizeof(prefix), "wgsim%ld", (long)getpid());
 	snprintf(mem, sizeof(mem), "%u", mem_mb ? mem_mb : 512);
-	snprintf(lcore, sizeof(lcore), "%u", cpu);
+	snprintf(lcore, sizeof(lcore), "%s", lcores);
 	if (rte_eal_init(argc, argv) < 0) {
 		fprintf(stderr, "%s: EAL initialisation failed: %s\n", prog,
 			rte_strerror(rte_errno));
@@ -174,7 +183,7 @@ uint64_t wg_sim_now(const struct wg_sim *s)
 
 void wg_sim_advance(struct wg_sim *s, uint64_t ns)
 {
-	s->now += ns;
+	__atomic_store_n(&s->now, s->now + ns, __ATOMIC_RELAXED);   /* worker threads read it */
 }
 
 /* ---- set-up ---- */
@@ -192,8 +201,9 @@ static uint64_t heap_in_use(void)
 	return total;
 }
 
-/* One net_ring port: the harness enqueues on rx (the gateway receives) and dequeues
- * from tx (the gateway sends). */
+/* One net_ring port with a queue per worker: the harness enqueues on rx (the gateway
+ * receives) and dequeues from tx (the gateway sends). Each ring has one producer and one
+ * consumer: the harness's thread and the queue's worker. */
 static int make_port(struct wg_sim *s, enum wg_sim_side side, char *dev, size_t devlen)
 {
 	static const char *const tag[2] = { "wan", "lan" };
@@ -202,16 +212,19 @@ static int make_port(struct wg_sim *s, enum wg_sim_side side, char *dev, size_t 
 	struct rte_eth_dev_info info;
 	int id;
 
-	snprintf(name, sizeof(name), "sim%u%srx", s->id, tag[side]);
-	s->rx[side] = rte_ring_create(name, SIM_RING_SIZE, SOCKET_ID_ANY,
-				      RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(name, sizeof(name), "sim%u%stx", s->id, tag[side]);
-	s->tx[side] = rte_ring_create(name, SIM_RING_SIZE, SOCKET_ID_ANY,
-				      RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (s->rx[side] == NULL || s->tx[side] == NULL)
-		return -1;
+	for (unsigned q = 0; q < s->n_workers; q++) {
+		snprintf(name, sizeof(name), "sim%u%srx%u", s->id, tag[side], q);
+		s->rx[side][q] = rte_ring_create(name, SIM_RING_SIZE, SOCKET_ID_ANY,
+						 RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "sim%u%stx%u", s->id, tag[side], q);
+		s->tx[side][q] = rte_ring_create(name, SIM_RING_SIZE, SOCKET_ID_ANY,
+						 RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (s->rx[side][q] == NULL || s->tx[side][q] == NULL)
+			return -1;
+	}
 	snprintf(name, sizeof(name), "sim%u%s", s->id, tag[side]);
-	id = rte_eth_from_rings(name, &s->rx[side], 1, &s->tx[side], 1, SOCKET_ID_ANY);
+	id = rte_eth_from_rings(name, s->rx[side], s->n_workers, s->tx[side], s->n_workers,
+				SOCKET_ID_ANY);
 	if (id < 0)
 		return -1;
 	s->port_id[side] = (uint16_t)id;
@@ -258,7 +271,7 @@ static int build_config(struct wg_sim *s, struct wg_config *cfg, const char devs
 	config_port(&cfg->ports[1], "lan", devs[1], WG_ROLE_LAN, "10.60.0.1/24", "fd60::1/64");
 	cfg->n_ports = 2;
 	peers[0].allowed_ips = aips;    /* where free_config finds the array, even with none */
-	for (unsigned k = 0; k < s->n_clients; k++) {
+	for (unsigned k = 0; k < s->n_configured; k++) {
 		memcpy(peers[k].public_key, s->clients[k].public_key, WG_KEY_LEN);
 		aips[2 * k] = (struct wg_prefix){ wg_sim_client_tunnel_ip(k, WG_AF_INET), 32 };
 		aips[2 * k + 1] = (struct wg_prefix){ wg_sim_client_tunnel_ip(k, WG_AF_INET6), 128 };
@@ -267,7 +280,7 @@ static int build_config(struct wg_sim *s, struct wg_config *cfg, const char devs
 		peers[k].line = k + 1;
 	}
 	cfg->peers = peers;
-	cfg->n_peers = s->n_clients;
+	cfg->n_peers = s->n_configured;
 	return 0;
 }
 
@@ -278,12 +291,26 @@ static void free_config(struct wg_config *cfg)
 	wg_wipe(cfg->private_key, sizeof(cfg->private_key));
 }
 
+/* Tests: the rule that nothing is freed while a peer still publishes it (retire.c). */
+static void check_unpublished(struct wg_gw *gw, const void *obj)
+{
+	struct wg_sim *s = gw->retire_ctx;
+
+	for (uint32_t id = 0; id < gw->max_peers; id++) {
+		const struct wg_peer *peer = &gw->peers[id];
+
+		if ((const void *)atomic_load(&peer->tx_kp) == obj ||
+		    (const void *)atomic_load(&peer->ep) == obj)
+			s->counters.freed_published++;
+	}
+}
+
 static int make_gateway(struct wg_sim *s, const struct wg_sim_params *p, char *err,
 			size_t errlen)
 {
 	char devs[2][64];
 	struct wg_config cfg;
-	struct wg_gw_params gp = { .n_workers = 1, .single_lcore = true,
+	struct wg_gw_params gp = { .n_workers = s->n_workers, .single_lcore = !s->multi,
 		.max_peers = p->max_peers ? p->max_peers : s->n_clients, .mbufs = p->mbufs };
 	uint8_t pub[WG_KEY_LEN];
 	uint64_t before;
@@ -303,7 +330,17 @@ static int make_gateway(struct wg_sim *s, const struct wg_sim_params *p, char *e
 	free_config(&cfg);
 	if (s->gw == NULL || wg_gw_start(s->gw, err, errlen) != 0)
 		return -1;
-	s->worker = wg_gw_worker(s->gw, 0);
+	if (p->check_retire) {
+		s->gw->retire_ctx = s;
+		s->gw->retire_hook = check_unpublished;
+	}
+	for (unsigned i = 0; i < s->n_workers; i++) {
+		s->worker[i] = wg_gw_worker(s->gw, i);
+		/* The harness polls workers in turn: between polls a worker holds nothing, so
+		 * it is offline and grace periods do not wait for it. */
+		wg_gw_worker_register(s->worker[i]);
+		wg_gw_worker_offline(s->worker[i]);
+	}
 	if (!wg_gw_public_key(s->gw, pub) || memcmp(pub, s->gw_public, WG_KEY_LEN) != 0) {
 		snprintf(err, errlen, "the gateway's public key is not the configured one");
 		return -1;
@@ -381,6 +418,15 @@ struct wg_sim *wg_sim_create(const struct wg_sim_params *p, char *err, size_t er
 	}
 	s->id = sim_seq++;
 	s->n_clients = p->n_clients;
+	s->n_configured = p->n_configured && p->n_configured < p->n_clients ? p->n_configured :
+		p->n_clients;
+	s->n_workers = p->n_workers > 1 ? p->n_workers : 1;
+	s->multi = p->n_workers > 1;
+	if (s->n_workers > WG_SIM_MAX_WORKERS) {
+		snprintf(err, errlen, "at most %u workers", WG_SIM_MAX_WORKERS);
+		free(s);
+		return NULL;
+	}
 	s->outer6_every = p->outer6_every;
 	s->now = wg_gw_now();
 	s->ts_sec = (uint64_t)time(NULL);
@@ -414,21 +460,28 @@ void wg_sim_destroy(struct wg_sim *s)
 {
 	if (s == NULL)
 		return;
+	for (unsigned i = 1; i < WG_SIM_MAX_WORKERS; i++)
+		wg_sim_thread_stop(s, i);
 	for (int side = 0; side < 2; side++)
-		drain_ring(s->tx[side]);
+		for (unsigned q = 0; q < WG_SIM_MAX_WORKERS; q++)
+			drain_ring(s->tx[side][q]);
 	wg_sim_discard(s);
+	for (unsigned i = 0; i < s->n_workers; i++)
+		if (s->worker[i])
+			wg_gw_worker_unregister(s->worker[i]);
 	wg_gw_destroy(s->gw);
 	/* The gateway closed the ports (if it got that far); this removes the devices, so
 	 * that a process can make many simulations. */
 	for (int side = 0; side < 2; side++)
 		if (s->dev[side])
 			rte_dev_remove(s->dev[side]);
-	for (int side = 0; side < 2; side++) {
-		drain_ring(s->rx[side]);
-		drain_ring(s->tx[side]);
-		rte_ring_free(s->rx[side]);
-		rte_ring_free(s->tx[side]);
-	}
+	for (int side = 0; side < 2; side++)
+		for (unsigned q = 0; q < WG_SIM_MAX_WORKERS; q++) {
+			drain_ring(s->rx[side][q]);
+			drain_ring(s->tx[side][q]);
+			rte_ring_free(s->rx[side][q]);
+			rte_ring_free(s->tx[side][q]);
+		}
 	sim_clients_free(s);
 	wg_wipe(s->gw_private, sizeof(s->gw_private));
 	wg_aead_free(s->aead);

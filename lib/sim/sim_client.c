@@ -165,9 +165,8 @@ static bool outer_ok(const struct wg_sim *s, unsigned k, const struct wg_pkt_inf
 		(!csum_needed || wg_csum_l4(&pi->src, &pi->dst, WG_IPPROTO_UDP, udp, udp_len) == 0);
 }
 
-/* The WireGuard message of a UDP frame from the listen port; NULL if it is none. */
-static const uint8_t *wg_payload(const struct rte_mbuf *m, struct wg_pkt_info *pi,
-				 size_t *len)
+/* The WireGuard message of a UDP frame; NULL if it is none. */
+const uint8_t *sim_wg_payload(const struct rte_mbuf *m, struct wg_pkt_info *pi, size_t *len)
 {
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint16_t udp_len;
@@ -246,7 +245,7 @@ enum wg_sim_rx_status wg_sim_client_receive(struct wg_sim *s, const struct rte_m
 {
 	struct wg_pkt_info pi;
 	size_t len;
-	const uint8_t *msg = wg_payload(m, &pi, &len);
+	const uint8_t *msg = sim_wg_payload(m, &pi, &len);
 	int k;
 
 	memset(rx, 0, offsetof(struct wg_sim_rx, data));
@@ -406,7 +405,7 @@ static unsigned take_responses(struct wg_sim *s, bool *answered, unsigned first,
 		for (unsigned i = 0; i < cnt; i++) {
 			struct wg_pkt_info pi;
 			size_t len;
-			const uint8_t *msg = wg_payload(m[i], &pi, &len);
+			const uint8_t *msg = sim_wg_payload(m[i], &pi, &len);
 
 			if (wg_sim_client_receive(s, m[i], &rx) == WG_SIM_RX_HANDSHAKE &&
 			    rx.type == WG_MSG_RESPONSE && rx.client >= first &&
@@ -475,4 +474,75 @@ unsigned wg_sim_handshake(struct wg_sim *s, unsigned first, unsigned n)
 unsigned wg_sim_handshake_all(struct wg_sim *s)
 {
 	return wg_sim_handshake(s, 0, s->n_clients);
+}
+
+/* ---- the client's side of less common exchanges ---- */
+
+void wg_sim_client_public_key(const struct wg_sim *s, unsigned k, uint8_t key[32])
+{
+	memcpy(key, s->clients[k].public_key, WG_KEY_LEN);
+}
+
+struct rte_mbuf *wg_sim_client_respond(struct wg_sim *s, unsigned k, const struct rte_mbuf *m)
+{
+	struct sim_client *c;
+	struct wg_noise_peer *peer;
+	struct wg_msg_response resp;
+	struct wg_keypair *kp, *retired[3];
+	struct wg_pkt_info pi;
+	size_t len;
+	const uint8_t *msg = sim_wg_payload(m, &pi, &len);
+
+	if (msg == NULL || k >= s->n_clients)
+		return NULL;
+	c = &s->clients[k];
+	if (wg_noise_consume_initiation(&c->dev, msg, len, s->now, &peer) != WG_OK ||
+	    wg_noise_create_response(&c->dev, peer, &resp, s->now) != WG_OK ||
+	    (kp = free_keypair(c)) == NULL || wg_noise_begin_session(peer, kp, s->now) != WG_OK)
+		return NULL;
+	retire(retired, wg_keypairs_add(&c->peer.keypairs, kp, retired));
+	return wg_sim_client_udp_frame(s, k, &resp, sizeof(resp));
+}
+
+/* The gateway's address as the client sees it: IP, then port (the checker's source). */
+static size_t gw_source(const struct wg_sim *s, unsigned k, uint8_t out[18])
+{
+	struct wg_ip gw = wg_sim_gw_ip(WG_SIM_WAN, wg_sim_client_endpoint(s, k).ip.family);
+	size_t n = gw.family == WG_AF_INET ? 4 : 16;
+
+	memcpy(out, gw.addr, n);
+	out[n] = (uint8_t)(WG_SIM_LISTEN_PORT >> 8);
+	out[n + 1] = (uint8_t)WG_SIM_LISTEN_PORT;
+	return n + 2;
+}
+
+struct rte_mbuf *wg_sim_client_cookie_reply(struct wg_sim *s, unsigned k,
+					    const struct rte_mbuf *m)
+{
+	struct wg_msg_cookie_reply reply;
+	struct wg_pkt_info pi;
+	uint8_t src[18];
+	size_t len, src_len;
+	const uint8_t *msg = sim_wg_payload(m, &pi, &len);
+
+	if (msg == NULL || k >= s->n_clients || len < 8)
+		return NULL;
+	src_len = gw_source(s, k, src);
+	wg_cookie_create_reply(&s->clients[k].dev.cookie, &reply, msg, len, wg_get_le32(msg + 4),
+			       src, src_len, s->now);
+	return wg_sim_client_udp_frame(s, k, &reply, sizeof(reply));
+}
+
+bool wg_sim_client_mac2_ok(struct wg_sim *s, unsigned k, const struct rte_mbuf *m)
+{
+	struct wg_pkt_info pi;
+	uint8_t src[18];
+	size_t len, src_len;
+	const uint8_t *msg = sim_wg_payload(m, &pi, &len);
+
+	if (msg == NULL || k >= s->n_clients)
+		return false;
+	src_len = gw_source(s, k, src);
+	return wg_cookie_check_mac2(&s->clients[k].dev.cookie, msg, len, src, src_len,
+				    s->now) == WG_OK;
 }

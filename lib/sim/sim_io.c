@@ -183,24 +183,94 @@ void sim_client_finish(const struct wg_sim *s, unsigned k, struct rte_mbuf *m)
 
 /* ---- injecting, polling, draining ---- */
 
-unsigned wg_sim_inject(struct wg_sim *s, enum wg_sim_side side, struct rte_mbuf **m,
-		       unsigned n)
+unsigned wg_sim_inject_queue(struct wg_sim *s, enum wg_sim_side side, unsigned q,
+			     struct rte_mbuf **m, unsigned n)
 {
-	unsigned done = rte_ring_sp_enqueue_burst(s->rx[side], (void **)m, n, NULL);
+	unsigned done = q < s->n_workers ?
+		rte_ring_sp_enqueue_burst(s->rx[side][q], (void **)m, n, NULL) : 0;
 
 	s->counters.inject_full += n - done;
 	wg_sim_free(m + done, n - done);
 	return done;
 }
 
-uint64_t wg_sim_poll_worker(struct wg_sim *s)
+unsigned wg_sim_inject(struct wg_sim *s, enum wg_sim_side side, struct rte_mbuf **m,
+		       unsigned n)
 {
-	uint64_t t0 = rte_rdtsc(), dt;
+	return wg_sim_inject_queue(s, side, 0, m, n);
+}
 
-	wg_gw_worker_poll(s->worker, s->now);
+unsigned wg_sim_rx_pending(const struct wg_sim *s, enum wg_sim_side side, unsigned q)
+{
+	return q < s->n_workers ? rte_ring_count(s->rx[side][q]) : 0;
+}
+
+static uint64_t sim_clock(const struct wg_sim *s)
+{
+	return __atomic_load_n(&s->now, __ATOMIC_RELAXED);
+}
+
+uint64_t wg_sim_poll_worker_n(struct wg_sim *s, unsigned i)
+{
+	uint64_t t0, dt;
+
+	if (i >= s->n_workers || s->thread[i].started)
+		return 0;
+	wg_gw_worker_online(s->worker[i]);
+	t0 = rte_rdtsc();
+	wg_gw_worker_poll(s->worker[i], s->now);
 	dt = rte_rdtsc() - t0;
+	wg_gw_worker_offline(s->worker[i]);
 	s->counters.worker_cycles += dt;
 	return dt;
+}
+
+uint64_t wg_sim_poll_worker(struct wg_sim *s)
+{
+	return wg_sim_poll_worker_n(s, 0);
+}
+
+struct thread_arg {
+	struct wg_sim *s;
+	unsigned i;
+};
+
+static int worker_thread(void *arg)
+{
+	struct wg_sim *s = ((struct thread_arg *)arg)->s;
+	unsigned i = ((struct thread_arg *)arg)->i;
+
+	wg_gw_worker_online(s->worker[i]);
+	while (s->thread[i].run)
+		wg_gw_worker_poll(s->worker[i], sim_clock(s));
+	wg_gw_worker_offline(s->worker[i]);
+	return 0;
+}
+
+int wg_sim_thread_start(struct wg_sim *s, unsigned i, unsigned lcore)
+{
+	static struct thread_arg args[WG_SIM_MAX_WORKERS];
+
+	if (i == 0 || i >= s->n_workers || s->thread[i].started)
+		return -1;
+	args[i] = (struct thread_arg){ s, i };
+	s->thread[i].run = true;
+	if (rte_eal_remote_launch(worker_thread, &args[i], lcore) != 0) {
+		s->thread[i].run = false;
+		return -1;
+	}
+	s->thread[i].lcore = lcore;
+	s->thread[i].started = true;
+	return 0;
+}
+
+void wg_sim_thread_stop(struct wg_sim *s, unsigned i)
+{
+	if (i >= WG_SIM_MAX_WORKERS || !s->thread[i].started)
+		return;
+	s->thread[i].run = false;
+	rte_eal_wait_lcore(s->thread[i].lcore);
+	s->thread[i].started = false;
 }
 
 void wg_sim_poll_control(struct wg_sim *s)
@@ -237,7 +307,7 @@ int sim_answer_lan(struct wg_sim *s, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 	reply = sim_frame_copy(s, buf, out);
 	if (reply)
-		wg_sim_inject(s, WG_SIM_LAN, &reply, 1);
+		wg_sim_inject(s, WG_SIM_LAN, &reply, 1);   /* on queue 0, like broadcasts */
 	return 1;
 }
 
@@ -259,18 +329,21 @@ void wg_sim_drain(struct wg_sim *s)
 	unsigned n;
 
 	for (int side = 0; side < 2; side++)
-		while ((n = rte_ring_sc_dequeue_burst(s->tx[side], (void **)m, 64, NULL)) > 0)
-			for (unsigned i = 0; i < n; i++)
-				if (side == WG_SIM_WAN || !sim_answer_lan(s, m[i]))
-					capture(s, (enum wg_sim_side)side, m[i]);
+		for (unsigned q = 0; q < s->n_workers; q++)
+			while ((n = rte_ring_sc_dequeue_burst(s->tx[side][q], (void **)m, 64,
+							      NULL)) > 0)
+				for (unsigned i = 0; i < n; i++)
+					if (side == WG_SIM_WAN || !sim_answer_lan(s, m[i]))
+						capture(s, (enum wg_sim_side)side, m[i]);
 }
 
 void wg_sim_poll(struct wg_sim *s)
 {
-	wg_sim_poll_worker(s);
+	for (unsigned i = 0; i < s->n_workers; i++)
+		wg_sim_poll_worker_n(s, i);
 	wg_sim_poll_control(s);
 	wg_sim_drain(s);
-	s->now += SIM_TICK_NS;
+	__atomic_store_n(&s->now, s->now + SIM_TICK_NS, __ATOMIC_RELAXED);
 }
 
 void wg_sim_run(struct wg_sim *s, unsigned rounds)

@@ -8,6 +8,7 @@
 
 #include "wg_aead.h"
 #include "wg_noise.h"
+#include "wg_pkt.h"
 #include "wg_sim.h"
 
 #define SIM_CLIENT_ID_BITS 20
@@ -34,17 +35,28 @@ struct sim_capture {
 	unsigned n, cap;
 };
 
+struct sim_thread {
+	volatile bool run;                  /* cleared to stop it */
+	bool started;
+	unsigned lcore;
+};
+
 struct wg_sim {
 	struct wg_gw *gw;
-	struct wg_worker *worker;
+	struct wg_worker *worker[WG_SIM_MAX_WORKERS];
+	unsigned n_workers;
+	bool multi;                         /* workers and control on their own (not single_lcore) */
+	struct sim_thread thread[WG_SIM_MAX_WORKERS];
 	struct rte_mempool *pool;           /* the harness's frames */
-	struct rte_ring *rx[2], *tx[2];     /* per side: what the gateway receives / sends */
+	/* per side and queue (= worker): what the gateway receives / sends */
+	struct rte_ring *rx[2][WG_SIM_MAX_WORKERS], *tx[2][WG_SIM_MAX_WORKERS];
 	uint16_t port_id[2];
 	struct rte_device *dev[2];          /* the net_ring devices, for their removal */
 	uint8_t gw_mac[2][6];
 	struct sim_capture cap[2];
 	struct sim_client *clients;
 	unsigned n_clients;
+	unsigned n_configured;              /* clients [0, n_configured) are the gateway's peers */
 	unsigned outer6_every;
 	struct wg_aead *aead;
 	uint8_t gw_private[WG_KEY_LEN];     /* made here, so clients know the gateway first */
@@ -57,6 +69,7 @@ struct wg_sim {
 };
 
 /* sim_client.c */
+const uint8_t *sim_wg_payload(const struct rte_mbuf *m, struct wg_pkt_info *pi, size_t *len);
 int sim_clients_init(struct wg_sim *s, char *err, size_t errlen);
 void sim_clients_free(struct wg_sim *s);
 

@@ -50,11 +50,21 @@ enum wg_sim_side { WG_SIM_WAN = 0, WG_SIM_LAN = 1 };
 
 struct wg_sim;
 
+#define WG_SIM_MAX_WORKERS 4
+
 struct wg_sim_params {
-	unsigned n_clients;          /* peers configured and simulated, <= WG_SIM_MAX_CLIENTS */
+	unsigned n_clients;          /* clients simulated, <= WG_SIM_MAX_CLIENTS */
+	unsigned n_configured;       /* of which the first n are the gateway's configured
+	                              * peers; 0 = all of them */
 	uint32_t max_peers;          /* gateway capacity; 0 = n_clients */
 	uint32_t mbufs;              /* in each pool (the gateway's, the harness's); 0 = 8191 */
 	unsigned outer6_every;       /* client k uses IPv6 outer if k % n == n - 1; 0 = never */
+	unsigned n_workers;          /* 0 or 1: one worker sharing its lcore with the control
+	                              * loop (the demo's layout); 2..WG_SIM_MAX_WORKERS:
+	                              * workers and a control lcore of their own, each worker
+	                              * with its own queue on both ports */
+	bool check_retire;           /* count objects freed while still published (a scan of
+	                              * every peer per free: for tests, not benchmarks) */
 };
 
 /* Harness counters: what it did on its own and what it could not do. */
@@ -65,12 +75,16 @@ struct wg_sim_counters {
 	uint64_t hs_unexpected;              /* frames seen during a handshake that were not
 	                                      * the response being waited for (freed) */
 	uint64_t worker_cycles, control_cycles;  /* TSC spent in the gateway's polls */
+	uint64_t freed_published;            /* keypairs or endpoints the gateway freed while
+	                                      * a peer still published them (must stay 0) */
 };
 
 /* EAL for a test or benchmark process: one lcore (on CPU `cpu`), no hugepages, no PCI,
  * no shared configuration, a file prefix unique to the process, mem_mb of memory (-m).
  * Also initialises the protocol core. 0, or -1 with a message on stderr. */
 int wg_sim_eal_init(const char *prog, unsigned mem_mb, unsigned cpu);
+/* The same with several lcores (an EAL -l list such as "0-1"), for worker threads. */
+int wg_sim_eal_init_lcores(const char *prog, unsigned mem_mb, const char *lcores);
 void wg_sim_eal_cleanup(void);
 
 /* Ports, gateway (started), clients and the LAN host, with the LAN host already known to
@@ -137,17 +151,29 @@ unsigned wg_sim_client_data_frames(struct wg_sim *s, const unsigned *clients,
 /* A fresh handshake initiation from client k (mac1 included), as a frame. */
 struct rte_mbuf *wg_sim_client_initiation(struct wg_sim *s, unsigned k);
 
-/* Queue frames on a port's RX ring. Returns how many were queued; the rest are freed
- * and counted (inject_full). */
+/* Queue frames on a port's RX ring (queue 0). Returns how many were queued; the rest are
+ * freed and counted (inject_full). */
 unsigned wg_sim_inject(struct wg_sim *s, enum wg_sim_side side, struct rte_mbuf **m,
 		       unsigned n);
-/* One worker poll at the simulated `now`; returns the TSC cycles it took. */
+/* The same on queue q: what RSS would give worker q. */
+unsigned wg_sim_inject_queue(struct wg_sim *s, enum wg_sim_side side, unsigned q,
+			     struct rte_mbuf **m, unsigned n);
+/* Frames still waiting on a port's RX queue. */
+unsigned wg_sim_rx_pending(const struct wg_sim *s, enum wg_sim_side side, unsigned q);
+/* One poll of worker 0 at the simulated `now`; returns the TSC cycles it took. */
 uint64_t wg_sim_poll_worker(struct wg_sim *s);
+/* One poll of worker i (not while a thread runs it). */
+uint64_t wg_sim_poll_worker_n(struct wg_sim *s, unsigned i);
+/* Run worker i (>= 1) on its own EAL lcore, polling at the simulated clock, until
+ * wg_sim_thread_stop. 0, or -1 if the lcore cannot run it. Only the harness's thread
+ * injects and drains; the worker thread polls. */
+int wg_sim_thread_start(struct wg_sim *s, unsigned i, unsigned lcore);
+void wg_sim_thread_stop(struct wg_sim *s, unsigned i);
 void wg_sim_poll_control(struct wg_sim *s);
 /* Take what the gateway sent off both TX rings: the LAN host answers ARP and neighbour
  * solicitations for its addresses; everything else is kept for wg_sim_collect. */
 void wg_sim_drain(struct wg_sim *s);
-/* Worker poll, control poll, drain; the clock moves 1 us. */
+/* Every worker not run by a thread, control poll, drain; the clock moves 1 us. */
 void wg_sim_poll(struct wg_sim *s);
 void wg_sim_run(struct wg_sim *s, unsigned rounds);
 /* Frames the gateway sent on a side, oldest first; the caller owns them. */
@@ -193,5 +219,27 @@ bool wg_sim_lan_receive(const struct wg_sim *s, const struct rte_mbuf *m,
 			const uint8_t **ip, size_t *len);
 
 const char *wg_sim_rx_status_str(enum wg_sim_rx_status st);
+
+/* ---- reaching into the gateway and the clients, for tests of particular paths ---- */
+
+void wg_sim_client_public_key(const struct wg_sim *s, unsigned k, uint8_t key[32]);
+/* The control lcore starts a handshake with client k's peer now (as its timers would). */
+void wg_sim_gw_initiate(struct wg_sim *s, unsigned k);
+/* Client k answers the gateway's initiation in m: the response frame, or NULL if the
+ * client refused it. The client's new session waits for the gateway's first data. */
+struct rte_mbuf *wg_sim_client_respond(struct wg_sim *s, unsigned k, const struct rte_mbuf *m);
+/* Client k, as if under load, answers the gateway's handshake message in m with a cookie
+ * reply (for the message's sender index, the cookie bound to the gateway's address). */
+struct rte_mbuf *wg_sim_client_cookie_reply(struct wg_sim *s, unsigned k,
+					    const struct rte_mbuf *m);
+/* Does the gateway's handshake message in m carry a mac2 that client k accepts? */
+bool wg_sim_client_mac2_ok(struct wg_sim *s, unsigned k, const struct rte_mbuf *m);
+/* The endpoint the gateway sends client k's peer's packets to; false if none. */
+bool wg_sim_gw_peer_endpoint(struct wg_sim *s, unsigned k, struct wg_endpoint *ep);
+/* The transfer counters `wg show` reports for client k's peer; false if it has none. */
+bool wg_sim_gw_peer_bytes(struct wg_sim *s, unsigned k, uint64_t *rx, uint64_t *tx);
+/* Apply a `wg` set request (the body, key=value lines, without set=1) as the UAPI socket
+ * would. 0, or an errno with a reason in why. */
+int wg_sim_uapi_set(struct wg_sim *s, const char *body, char *why, size_t whylen);
 
 #endif
