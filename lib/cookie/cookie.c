@@ -60,31 +60,52 @@ static bool expired(uint64_t birth, uint64_t now, uint64_t life_s)
 	return birth == 0 || now - birth >= life_s * WG_NSEC_PER_SEC;
 }
 
-/* The cookie for a source: MAC(secret, src), with a fresh secret every two minutes. */
-static void make_cookie(struct wg_cookie_checker *c, uint8_t cookie[WG_COOKIE_LEN],
-			const uint8_t *src, size_t src_len, uint64_t now)
+/* A fresh secret every two minutes. */
+static void rotate(struct wg_cookie_checker *c, uint64_t now)
 {
 	if (expired(c->secret_birth, now, WG_COOKIE_SECRET_MAX_AGE)) {
 		wg_random(c->secret, sizeof(c->secret));
 		c->secret_birth = now ? now : 1;
 	}
+}
+
+/* The cookie for a source: MAC(secret, src). */
+static void make_cookie(struct wg_cookie_checker *c, uint8_t cookie[WG_COOKIE_LEN],
+			const uint8_t *src, size_t src_len, uint64_t now)
+{
+	rotate(c, now);
 	wg_blake2s_keyed(cookie, WG_COOKIE_LEN, c->secret, sizeof(c->secret), src, src_len);
+}
+
+static enum wg_result verify_mac2(const uint8_t secret[WG_HASH_LEN], const uint8_t *p,
+				  size_t len, const uint8_t *src, size_t src_len)
+{
+	uint8_t cookie[WG_COOKIE_LEN], mac[WG_MAC_LEN];
+	bool ok;
+
+	wg_blake2s_keyed(cookie, WG_COOKIE_LEN, secret, WG_HASH_LEN, src, src_len);
+	wg_blake2s_keyed(mac, WG_MAC_LEN, cookie, WG_COOKIE_LEN, p, mac2_span(len));
+	ok = wg_equal(mac, p + mac2_span(len), WG_MAC_LEN);
+	wg_wipe(cookie, sizeof(cookie));
+	return ok ? WG_OK : WG_BAD_MAC2;
 }
 
 enum wg_result wg_cookie_check_mac2(struct wg_cookie_checker *c, const void *msg, size_t len,
 				    const uint8_t *src, size_t src_len, uint64_t now)
 {
-	const uint8_t *p = msg;
-	uint8_t cookie[WG_COOKIE_LEN], mac[WG_MAC_LEN];
-	bool ok;
-
 	if (!is_handshake_len(len))
 		return WG_BAD_MAC2;
-	make_cookie(c, cookie, src, src_len, now);
-	wg_blake2s_keyed(mac, WG_MAC_LEN, cookie, WG_COOKIE_LEN, p, mac2_span(len));
-	ok = wg_equal(mac, p + mac2_span(len), WG_MAC_LEN);
-	wg_wipe(cookie, sizeof(cookie));
-	return ok ? WG_OK : WG_BAD_MAC2;
+	rotate(c, now);
+	return verify_mac2(c->secret, msg, len, src, src_len);
+}
+
+enum wg_result wg_cookie_verify_mac2(const uint8_t secret[WG_HASH_LEN], uint64_t birth,
+				     const void *msg, size_t len, const uint8_t *src,
+				     size_t src_len, uint64_t now)
+{
+	if (!is_handshake_len(len) || expired(birth, now, WG_COOKIE_SECRET_MAX_AGE))
+		return WG_BAD_MAC2;
+	return verify_mac2(secret, msg, len, src, src_len);
 }
 
 void wg_cookie_create_reply(struct wg_cookie_checker *c, struct wg_msg_cookie_reply *reply,

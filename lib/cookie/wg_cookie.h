@@ -50,6 +50,12 @@ enum wg_result wg_cookie_check_mac1(const struct wg_cookie_checker *c, const voi
  * otherwise WG_BAD_MAC2. Rotates the secret when it is older than COOKIE_SECRET_MAX_AGE. */
 enum wg_result wg_cookie_check_mac2(struct wg_cookie_checker *c, const void *msg, size_t len,
 				    const uint8_t *src, size_t src_len, uint64_t now);
+/* The same check against a copy of a checker's secret (born at `birth`), which it never
+ * changes: for lcores that read a snapshot the checker's owner published. An expired
+ * secret fails (WG_BAD_MAC2). */
+enum wg_result wg_cookie_verify_mac2(const uint8_t secret[WG_HASH_LEN], uint64_t birth,
+				     const void *msg, size_t len, const uint8_t *src,
+				     size_t src_len, uint64_t now);
 /* The cookie reply to a handshake message (whose sender index is `sender_index`) that
  * arrived from `src` while we are under load. */
 void wg_cookie_create_reply(struct wg_cookie_checker *c, struct wg_msg_cookie_reply *reply,

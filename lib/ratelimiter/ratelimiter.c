@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Handshake rate limit per source, as a token bucket kept in nanoseconds (as the kernel
- * does): a handshake costs 1e9 / WG_RATELIMIT_PER_SECOND tokens, a bucket holds at most
- * WG_RATELIMIT_BURST handshakes' worth, and it refills by one token per elapsed nanosecond.
+ * Rate limit per source, as a token bucket kept in nanoseconds (as the kernel does): an
+ * event (a handshake) costs 1e9 / per_second tokens, a bucket holds at most `burst`
+ * events' worth, and it refills by one token per elapsed nanosecond.
  *
  * The table is set-associative: a secret SipHash of the source picks a set of WAYS entries.
  * The key is random per table, so a flood cannot aim at one set. A bucket that has refilled
@@ -21,8 +21,6 @@
 #include "wg_wire.h"
 
 #define WAYS 8u
-#define COST_NS (WG_NSEC_PER_SEC / WG_RATELIMIT_PER_SECOND)
-#define MAX_TOKENS (COST_NS * WG_RATELIMIT_BURST)
 
 /* What a source is: an IPv4 address or an IPv6 /64, with its family so they never meet. */
 struct source {
@@ -37,20 +35,27 @@ struct entry {
 	uint8_t family;    /* 4 or 6; 0 marks an entry never used */
 };
 
-_Static_assert(MAX_TOKENS <= UINT32_MAX, "tokens must fit in 32 bits");
-
 struct wg_ratelimiter {
 	size_t set_mask;   /* number of sets - 1 */
+	uint64_t cost_ns;  /* one event's tokens */
+	uint64_t max_tokens;   /* a full bucket: the burst */
 	uint8_t key[crypto_shorthash_KEYBYTES];
 	struct entry entries[];
 };
 
 struct wg_ratelimiter *wg_ratelimiter_create(size_t entries)
 {
+	return wg_ratelimiter_create_rate(entries, WG_RATELIMIT_PER_SECOND, WG_RATELIMIT_BURST);
+}
+
+struct wg_ratelimiter *wg_ratelimiter_create_rate(size_t entries, uint32_t per_second,
+						  uint32_t burst)
+{
 	struct wg_ratelimiter *rl;
 	size_t n = WAYS;
 
-	if (sodium_init() < 0)
+	if (per_second == 0 || burst == 0 ||
+	    (WG_NSEC_PER_SEC / per_second) * burst > UINT32_MAX || sodium_init() < 0)
 		return NULL;
 	while (n < entries) {
 		if (n > (SIZE_MAX - sizeof(*rl)) / sizeof(struct entry) / 2)
@@ -61,6 +66,8 @@ struct wg_ratelimiter *wg_ratelimiter_create(size_t entries)
 	if (rl == NULL)
 		return NULL;
 	rl->set_mask = n / WAYS - 1;
+	rl->cost_ns = WG_NSEC_PER_SEC / per_second;
+	rl->max_tokens = rl->cost_ns * burst;
 	randombytes_buf(rl->key, sizeof(rl->key));
 	return rl;
 }
@@ -96,24 +103,25 @@ static struct entry *find_set(struct wg_ratelimiter *rl, const struct source *s)
 }
 
 /* Tokens the entry holds at now_ns; a clock that steps back adds nothing. */
-static uint64_t tokens_at(const struct entry *e, uint64_t now_ns)
+static uint64_t tokens_at(const struct wg_ratelimiter *rl, const struct entry *e,
+			  uint64_t now_ns)
 {
 	uint64_t elapsed = now_ns > e->last_ns ? now_ns - e->last_ns : 0;
 
-	return elapsed >= MAX_TOKENS - e->tokens ? MAX_TOKENS : e->tokens + elapsed;
+	return elapsed >= rl->max_tokens - e->tokens ? rl->max_tokens : e->tokens + elapsed;
 }
 
-static bool refilled(const struct entry *e, uint64_t now_ns)
+static bool refilled(const struct wg_ratelimiter *rl, const struct entry *e, uint64_t now_ns)
 {
-	return e->family == 0 || tokens_at(e, now_ns) == MAX_TOKENS;
+	return e->family == 0 || tokens_at(rl, e, now_ns) == rl->max_tokens;
 }
 
-static bool spend(struct entry *e, uint64_t now_ns)
+static bool spend(const struct wg_ratelimiter *rl, struct entry *e, uint64_t now_ns)
 {
-	uint64_t tokens = tokens_at(e, now_ns);
-	bool ok = tokens >= COST_NS;
+	uint64_t tokens = tokens_at(rl, e, now_ns);
+	bool ok = tokens >= rl->cost_ns;
 
-	e->tokens = (uint32_t)(ok ? tokens - COST_NS : tokens);
+	e->tokens = (uint32_t)(ok ? tokens - rl->cost_ns : tokens);
 	e->last_ns = now_ns;
 	return ok;
 }
@@ -131,8 +139,8 @@ bool wg_ratelimiter_allow(struct wg_ratelimiter *rl, const uint8_t *addr, size_t
 		struct entry *e = &set[i];
 
 		if (e->family == s.family && e->prefix == s.prefix)
-			return spend(e, now_ns);
-		if (spare == NULL && refilled(e, now_ns))
+			return spend(rl, e, now_ns);
+		if (spare == NULL && refilled(rl, e, now_ns))
 			spare = e;
 	}
 	if (spare == NULL)
@@ -141,7 +149,7 @@ bool wg_ratelimiter_allow(struct wg_ratelimiter *rl, const uint8_t *addr, size_t
 	*spare = (struct entry){
 		.prefix = s.prefix,
 		.family = s.family,
-		.tokens = MAX_TOKENS - COST_NS,
+		.tokens = (uint32_t)(rl->max_tokens - rl->cost_ns),
 		.last_ns = now_ns,
 	};
 	return true;
@@ -155,6 +163,6 @@ size_t wg_ratelimiter_active(const struct wg_ratelimiter *rl, uint64_t now_ns)
 		return 0;
 	total = (rl->set_mask + 1) * WAYS;
 	for (size_t i = 0; i < total; i++)
-		n += !refilled(&rl->entries[i], now_ns);
+		n += !refilled(rl, &rl->entries[i], now_ns);
 	return n;
 }

@@ -19,6 +19,10 @@ struct wg_ratelimiter;
 
 /* entries is rounded up to a power of two, at least one set. Returns NULL on failure. */
 struct wg_ratelimiter *wg_ratelimiter_create(size_t entries);
+/* The same buckets at another rate (events per second, burst), for other floods than
+ * handshakes (outer fragments). NULL if a bucket would not fit 32 bits of nanoseconds. */
+struct wg_ratelimiter *wg_ratelimiter_create_rate(size_t entries, uint32_t per_second,
+						  uint32_t burst);
 void wg_ratelimiter_free(struct wg_ratelimiter *rl);
 
 /* May a handshake from this source be processed now? addr is 4 bytes (IPv4) or 16 (IPv6,
