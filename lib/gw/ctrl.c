@@ -68,6 +68,7 @@ static void on_arp(struct wg_gw *gw, struct rte_mbuf *m, unsigned port, uint64_t
 	if (!wg_port_is_ours(p, &tpa)) {
 		/* Refresh what we know, but do not fill the table from others' chatter. */
 		wg_neigh_learn(gw, port, &spa, a.sha, false, now);
+		wg_ctrl_ctx(gw)->drops[WG_DROP_NEIGH_NOT_FOR_US]++;
 		return;
 	}
 	wg_neigh_learn(gw, port, &spa, a.sha, true, now);
@@ -101,13 +102,17 @@ static void on_nd(struct wg_gw *gw, struct rte_mbuf *m, unsigned port, uint64_t 
 			wg_neigh_learn(gw, port, &nd.target, nd.lladdr, false, now);
 		return;
 	}
-	if (!wg_port_is_ours(p, &nd.target))
+	if (!wg_port_is_ours(p, &nd.target)) {
+		wg_ctrl_ctx(gw)->drops[WG_DROP_NEIGH_NOT_FOR_US]++;
 		return;
+	}
 	if (nd.has_lladdr && nd.src.family)
 		wg_neigh_learn(gw, port, &nd.src, nd.lladdr, true, now);
 	/* DAD probes come from :: and are answered to all-nodes; we only answer real ones. */
-	if (!nd.src.family || !nd.has_lladdr)
+	if (!nd.src.family || !nd.has_lladdr) {
+		wg_ctrl_ctx(gw)->drops[WG_DROP_LOCAL_UNHANDLED]++;
 		return;
+	}
 	len = wg_pkt_build_na(buf, sizeof(buf), p->mac, &nd.target, nd.lladdr, &nd.src, true);
 	if (len == 0 || (m = alloc_frame(gw, &data, (uint16_t)len)) == NULL)
 		return;
@@ -330,7 +335,6 @@ static void drain_ctrl_ring(struct wg_gw *gw, uint64_t now)
 		struct rte_mbuf *m = pkts[i];
 
 		switch (wg_meta(m)->kind) {
-		case WG_CTRL_HANDSHAKE: wg_hs_handle(gw, m, now); break;
 		case WG_CTRL_LOCAL: wg_ctrl_handle_local(gw, m, now); break;
 		case WG_CTRL_STAGE: wg_peer_stage(gw, m, now); break;
 		case WG_CTRL_ICMP_ERROR: icmp_error(gw, m, now); break;
@@ -364,7 +368,14 @@ static void run_timers(struct wg_gw *gw, uint64_t now)
 
 void wg_gw_control_poll(struct wg_gw *gw, uint64_t now)
 {
+	wg_ctrl_ctx(gw)->now = now;
+	wg_hs_drain(gw, now);
 	drain_ctrl_ring(gw, now);
+	if (now - gw->last_port_poll >= WG_NSEC_PER_SEC) {
+		gw->last_port_poll = now;
+		for (unsigned p = 0; p < gw->n_ports; p++)
+			wg_port_poll_kernel_drops(&gw->ports[p]);
+	}
 	drain_events(gw, now);
 	run_timers(gw, now);
 	wg_gw_ctl_poll(gw, now);

@@ -12,6 +12,7 @@
 
 #include "gw_internal.h"
 #include "wg_cookie.h"
+#include "wg_crypto.h"
 
 struct rx_burst {
 	struct rte_mbuf *dec[WG_BURST];
@@ -34,32 +35,89 @@ void wg_dp_post_event(struct wg_worker *w, const struct wg_event *ev)
 		w->drops[WG_DROP_EVENT_RING_FULL]++;
 }
 
+/* ICMP errors are rate-limited per lcore (RFC 1812 4.3.2.8), so a storm of undeliverable
+ * packets costs the control lcore a bounded amount of work: WG_ICMP_PER_SEC a second with
+ * a burst of WG_ICMP_BURST. The packet itself has been counted under its drop reason. */
+static bool icmp_allowed(struct wg_worker *w)
+{
+	const uint64_t cost = WG_NSEC_PER_SEC / WG_ICMP_PER_SEC, full = cost * WG_ICMP_BURST;
+	uint64_t tokens = w->icmp_tokens + (w->now - w->icmp_last);
+
+	w->icmp_last = w->now;
+	if (tokens > full)
+		tokens = full;
+	if (tokens < cost) {
+		w->icmp_tokens = tokens;
+		return false;
+	}
+	w->icmp_tokens = tokens - cost;
+	return true;
+}
+
 void wg_dp_icmp_error(struct wg_worker *w, struct rte_mbuf *m, enum wg_icmp_error kind,
 		       uint32_t mtu)
 {
+	if (!icmp_allowed(w)) {
+		w->icmp_suppressed++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	wg_meta(m)->arg = (uint32_t)kind | mtu << 8;
 	wg_dp_to_ctrl(w, m, WG_CTRL_ICMP_ERROR);
 }
 
+/* Under load: does the message carry a mac2 made with our current cookie for its
+ * source? An all-zero mac2 (no cookie held) costs nothing to refuse. */
+static bool mac2_ok(struct wg_worker *w, const uint8_t *msg, size_t len,
+		    const struct wg_pkt_info *pi)
+{
+	const struct wg_cookie_pub *pub = atomic_load_explicit(&w->gw->cookie_pub,
+							      memory_order_acquire);
+	uint8_t src[18];
+	size_t n = pi->src.family == WG_AF_INET ? 4 : 16;
+
+	if (pub == NULL || wg_is_zero(msg + len - WG_MAC_LEN, WG_MAC_LEN))
+		return false;
+	memcpy(src, pi->src.addr, n);
+	src[n] = (uint8_t)(pi->sport >> 8);
+	src[n + 1] = (uint8_t)pi->sport;
+	return wg_cookie_verify_mac2(pub->secret, pub->birth, msg, len, src, n + 2,
+				     w->now) == WG_OK;
+}
+
 /* A handshake message: length and mac1 are checked here, so junk never costs the control
- * lcore anything. Cookie replies carry no mac1; their length is all we can check. */
+ * lcore anything, and nothing is checked at all when there is no room to queue it. Cookie
+ * replies carry no mac1; their length is all we can check. */
 static void handshake(struct wg_worker *w, struct rte_mbuf *m, const uint8_t *msg, size_t len,
-		      unsigned type)
+		      unsigned type, const struct wg_pkt_info *pi)
 {
 	static const uint16_t want[] = { [WG_MSG_INITIATION] = WG_MSG_INITIATION_LEN,
 		[WG_MSG_RESPONSE] = WG_MSG_RESPONSE_LEN,
 		[WG_MSG_COOKIE_REPLY] = WG_MSG_COOKIE_REPLY_LEN };
+	struct wg_gw *gw = w->gw;
+	struct rte_ring *ring = gw->hs_ring;
 
 	if (len != want[type]) {
 		wg_drop(w, m, WG_DROP_WG_BAD_LENGTH);
 		return;
 	}
-	if (type != WG_MSG_COOKIE_REPLY &&
-	    wg_cookie_check_mac1(&w->gw->dev.cookie, msg, len) != WG_OK) {
-		wg_drop(w, m, WG_DROP_WG_BAD_MAC1);
-		return;
+	if (type != WG_MSG_COOKIE_REPLY) {
+		if (atomic_load_explicit(&gw->under_load, memory_order_relaxed) &&
+		    mac2_ok(w, msg, len, pi)) {
+			ring = gw->hs_prio_ring;
+		} else if (rte_ring_full(ring)) {
+			wg_drop(w, m, WG_DROP_HS_QUEUE_FULL);
+			return;
+		}
+		if (wg_cookie_check_mac1(&gw->dev.cookie, msg, len) != WG_OK) {
+			wg_drop(w, m, WG_DROP_WG_BAD_MAC1);
+			return;
+		}
 	}
-	wg_dp_to_ctrl(w, m, WG_CTRL_HANDSHAKE);
+	wg_meta(m)->kind = WG_CTRL_HANDSHAKE;
+	wg_meta(m)->arg = (uint32_t)(w->now >> 20);
+	if (rte_ring_mp_enqueue(ring, m) != 0)
+		wg_drop(w, m, WG_DROP_HS_QUEUE_FULL);
 }
 
 static void wg_message(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
@@ -84,7 +142,7 @@ static void wg_message(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf 
 		b->dec_pi[b->n_dec] = *pi;
 		b->dec[b->n_dec++] = m;
 	} else if (type >= WG_MSG_INITIATION && type <= WG_MSG_COOKIE_REPLY) {
-		handshake(w, m, udp + 8, len, type);
+		handshake(w, m, udp + 8, len, type, pi);
 	} else {
 		wg_drop(w, m, len < sizeof(struct wg_msg_header) ? WG_DROP_WG_SHORT :
 			WG_DROP_WG_BAD_TYPE);
@@ -144,11 +202,17 @@ static void classify(struct wg_worker *w, struct rx_burst *b, unsigned port, str
 		else
 			wg_drop(w, m, WG_DROP_NOT_IP);
 	} else if (wg_port_is_ours(p, &pi.dst)) {
-		if ((p->role & WG_ROLE_WAN) && pi.proto == 17 && !pi.fragment &&
-		    pi.dport == atomic_load_explicit(&gw->listen_port, memory_order_relaxed))
+		if ((p->role & WG_ROLE_WAN) && pi.proto == 17 && pi.fragment && w->frag) {
+			/* Once whole, it is classified like any datagram (and is no fragment). */
+			m = wg_frag_reassemble(w, m, &pi);
+			if (m)
+				classify(w, b, port, m);
+		} else if ((p->role & WG_ROLE_WAN) && pi.proto == 17 && !pi.fragment &&
+		    pi.dport == atomic_load_explicit(&gw->listen_port, memory_order_relaxed)) {
 			wg_message(w, b, m, &pi);
-		else
+		} else {
 			wg_dp_to_ctrl(w, m, WG_CTRL_LOCAL);
+		}
 	} else if (pi.family == WG_AF_INET6 && pi.proto == 58 && is_multicast(&pi.dst)) {
 		wg_dp_to_ctrl(w, m, WG_CTRL_LOCAL);   /* neighbour discovery */
 	} else if (p->role & WG_ROLE_LAN) {

@@ -66,6 +66,13 @@ static int make_rings(struct wg_gw *gw, const char *tag)
 
 	snprintf(name, sizeof(name), "%s_ctrl", tag);
 	gw->ctrl_ring = rte_ring_create(name, WG_CTRL_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "%s_hs", tag);
+	gw->hs_ring = rte_ring_create(name, WG_HS_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "%s_hsp", tag);
+	gw->hs_prio_ring = rte_ring_create(name, WG_HS_PRIO_RING_SIZE, SOCKET_ID_ANY,
+					   RING_F_SC_DEQ);
+	if (!gw->hs_ring || !gw->hs_prio_ring)
+		return -1;
 	snprintf(name, sizeof(name), "%s_ev", tag);
 	gw->event_ring = rte_ring_create_elem(name, sizeof(struct wg_event), WG_EVENT_RING_SIZE,
 					      SOCKET_ID_ANY, RING_F_SC_DEQ);
@@ -110,6 +117,8 @@ static int make_workers(struct wg_gw *gw, const char *tag)
 		w->peer_stats = rte_zmalloc("wg_peer_stats", gw->max_peers * sizeof(*w->peer_stats),
 					    RTE_CACHE_LINE_SIZE);
 		if (w->aead == NULL || w->peer_stats == NULL)
+			return -1;
+		if (!w->is_ctrl && (w->frag = wg_frag_create()) == NULL)
 			return -1;
 		if (gw->n_workers > 1 && !w->is_ctrl) {
 			char name[RTE_RING_NAMESIZE];
@@ -166,7 +175,9 @@ static int build(struct wg_gw *gw, const struct wg_gw_params *prm, char *err, si
 		snprintf(err, errlen, "cannot create rings or RCU state (%s)", rte_strerror(rte_errno));
 		return -1;
 	}
-	gw->pool = rte_pktmbuf_pool_create(tag, prm->mbufs ? prm->mbufs : 8191, 256, 0,
+	/* The default leaves room for every worker's fragment table being full. */
+	gw->pool = rte_pktmbuf_pool_create(tag, prm->mbufs ? prm->mbufs :
+					   8191 + gw->n_workers * wg_frag_mbufs_max(), 256, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (gw->pool == NULL || make_workers(gw, tag) != 0 || make_peer_table(gw, tag) != 0 ||
 	    wg_index_init(&gw->index, log2_ceil(gw->max_peers * 4)) != 0 ||
@@ -255,6 +266,7 @@ void wg_gw_destroy(struct wg_gw *gw)
 		while (w->handoff && rte_ring_sc_dequeue(w->handoff, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
 		rte_ring_free(w->handoff);
+		wg_frag_free(w->frag);
 		wg_aead_free(w->aead);
 		rte_free(w->peer_stats);
 	}
@@ -265,7 +277,17 @@ void wg_gw_destroy(struct wg_gw *gw)
 	rte_hash_free(gw->peer_keys);
 	rte_free(gw->peers);
 	free(gw->free_ids);
+	for (struct rte_ring **r = (struct rte_ring *[]){ gw->ctrl_ring, gw->hs_ring,
+				gw->hs_prio_ring, NULL }; *r; r++) {
+		struct rte_mbuf *m;
+
+		while (rte_ring_sc_dequeue(*r, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+	}
 	rte_ring_free(gw->ctrl_ring);
+	rte_ring_free(gw->hs_ring);
+	rte_ring_free(gw->hs_prio_ring);
+	rte_free(atomic_load(&gw->cookie_pub));
 	rte_ring_free(gw->event_ring);
 	for (unsigned p = 0; p < WG_MAX_PORTS; p++)
 		rte_ring_free(gw->ctrl_tx[p]);
@@ -327,17 +349,34 @@ static void send_for_ctrl(struct wg_worker *w)
 	}
 }
 
+/* One burst per port and poll; on a lcore shared with the control loop, a few more while
+ * they come back full, so that data keeps its share of the lcore whatever the control
+ * loop has to do (its handshake work is bounded by a slice). */
 void wg_gw_worker_poll(struct wg_worker *w, uint64_t now)
 {
 	struct wg_gw *gw = w->gw;
 	struct rte_mbuf *pkts[WG_BURST];
+	unsigned bursts = gw->single_lcore ? WG_RX_BURSTS_SHARED : 1;
+	uint64_t before = w->rx_pkts;
 
+	w->now = now;
+	w->polls++;
+	w->last_poll_full = false;
 	for (unsigned p = 0; p < gw->n_ports; p++) {
-		uint16_t n = rte_eth_rx_burst(gw->ports[p].dpdk_id, (uint16_t)w->idx, pkts, WG_BURST);
+		for (unsigned b = 0; b < bursts; b++) {
+			uint16_t n = rte_eth_rx_burst(gw->ports[p].dpdk_id, (uint16_t)w->idx, pkts,
+						      WG_BURST);
 
-		if (n)
-			wg_dp_rx_burst(w, p, pkts, n, now);
+			if (n)
+				wg_dp_rx_burst(w, p, pkts, n, now);
+			if (n < WG_BURST)
+				break;
+			w->full_bursts++;
+			w->last_poll_full = true;
+		}
 	}
+	w->idle_polls += w->rx_pkts == before;
+	wg_frag_expire(w, now);
 	if (w->handoff)
 		wg_dp_rx_handoff(w, now);
 	if (w->idx == 0 && !gw->single_lcore)

@@ -40,15 +40,33 @@
 #define WG_CTRL_RING_SIZE 4096
 #define WG_EVENT_RING_SIZE 4096
 #define WG_HANDOFF_RING_SIZE 2048   /* per worker: data messages for keypairs it owns */
-/* Above this backlog the control lcore answers initiations with cookies (the kernel uses
- * 1/8 of its queue). */
-#define WG_UNDER_LOAD     (WG_CTRL_RING_SIZE / 8)
+
+/*
+ * Handshakes under load (docs/robustness.md). Messages wait in a ring of their own, apart
+ * from the control lcore's other work; those whose mac2 a worker verified while under load
+ * wait in a small ring that is served first, so a flood cannot crowd them out. The control
+ * lcore spends at most a slice of time per poll on them, so the data path keeps its share
+ * of a shared lcore; it is under load (cookie replies instead of Diffie-Hellman) while the
+ * backlog passes 1/8 of the ring (as the kernel) or would take longer than
+ * WG_HS_BACKLOG_NS at the measured cost of a handshake, and for a second after.
+ */
+#define WG_HS_RING_SIZE       4096
+#define WG_HS_PRIO_RING_SIZE  1024
+#define WG_UNDER_LOAD         (WG_HS_RING_SIZE / 8)
+#define WG_HS_BACKLOG_NS      (50ull * 1000 * 1000)
+#define WG_HS_MAX_AGE_NS      (1000ull * 1000 * 1000)   /* older: HS_STALE */
+#define WG_HS_SLICE_BUSY_NS   (50ull * 1000)    /* shared lcore, the worker had a full burst */
+#define WG_HS_SLICE_IDLE_NS   (500ull * 1000)   /* shared lcore, the worker's queues were short */
+#define WG_HS_SLICE_OWN_NS    (2000ull * 1000)  /* a control lcore of its own */
+#define WG_RX_BURSTS_SHARED   4   /* bursts per port per poll on a shared lcore, while full */
+#define WG_ICMP_PER_SEC       1000      /* ICMP errors per lcore and second ... */
+#define WG_ICMP_BURST         100       /* ... and at once */
 #define WG_NEIGH_SIZE     4096
 #define WG_PENDING_MAX    64      /* packets held while their next hop is resolved */
 
 /* What a packet handed to the control lcore is for. */
 enum wg_ctrl_kind {
-	WG_CTRL_HANDSHAKE,     /* WireGuard message type 1, 2 or 3 (mac1 checked) */
+	WG_CTRL_HANDSHAKE,     /* WireGuard message type 1, 2 or 3 (mac1 checked); in hs_ring */
 	WG_CTRL_LOCAL,         /* ARP, neighbour discovery, ICMP for our own addresses */
 	WG_CTRL_STAGE,         /* inner packet for meta.peer waiting for a keypair */
 	WG_CTRL_ICMP_ERROR,    /* inner packet to answer with ICMP meta.arg (wg_icmp_error) */
@@ -60,7 +78,8 @@ enum wg_ctrl_kind {
 struct wg_meta {
 	uint32_t peer;
 	uint32_t gen;          /* the generation of meta.peer's slot when peer was set */
-	uint32_t arg;          /* kind-specific: icmp error kind and MTU, next-hop slot */
+	uint32_t arg;          /* kind-specific: icmp error kind and MTU; a handshake's arrival
+	                        * (now >> 20, about milliseconds) */
 	uint16_t kind;
 	uint16_t port;         /* the port index (not DPDK id) it arrived on or leaves by */
 	uint16_t l3_off;       /* offset of the (outer) IP header */
@@ -147,6 +166,8 @@ struct wg_peer {
 	uint64_t rx_bytes_base, tx_bytes_base;   /* the slot's byte counters at creation */
 };
 
+#define WG_PORT_MAX_PKT_FDS 16
+
 struct wg_port {
 	uint16_t dpdk_id;
 	unsigned role;
@@ -156,6 +177,10 @@ struct wg_port {
 	struct wg_prefix addrs[WG_CONFIG_MAX_PORT_ADDRS];
 	unsigned n_addrs;
 	struct wg_ip gw4, gw6;
+	/* [ctrl] net_af_packet: the PMD's sockets, and what the kernel dropped at their rings */
+	int pkt_fds[WG_PORT_MAX_PKT_FDS];
+	unsigned n_pkt_fds;
+	uint64_t kernel_drops;
 };
 
 struct wg_peer_stats {
@@ -179,6 +204,16 @@ struct wg_worker {
 	bool is_ctrl;
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes, decrypted, encrypted, keepalives_rx;
 	uint64_t handed_off;           /* data messages passed to their keypair's owner */
+	uint64_t polls, idle_polls;    /* polls, and those that received nothing */
+	uint64_t full_bursts;          /* rx bursts that came back full: a queue was backed up */
+	uint64_t now;                  /* the current poll's clock */
+	struct wg_frag *frag;          /* outer fragments in reassembly (frag.c) */
+	uint64_t frags_rx;             /* outer fragments received */
+	uint64_t frags_reassembled;    /* datagrams they made */
+	uint64_t frags_merged;         /* fragments absorbed into a datagram (all but one each) */
+	uint64_t icmp_tokens, icmp_last;   /* ICMP error rate limit (ns) */
+	uint64_t icmp_suppressed;      /* ICMP errors not sent: past the rate */
+	bool last_poll_full;           /* the last poll left a port with a full burst */
 	uint64_t drops[WG_DROP_COUNT];
 	struct wg_peer_stats *peer_stats;   /* [max_peers] */
 	struct wg_txq tx[WG_MAX_PORTS];
@@ -190,6 +225,24 @@ struct wg_neigh {
 	_Atomic uint64_t mac;          /* bit 63: valid; low 48 bits: the address */
 	uint16_t port;                 /* [ctrl] */
 	uint64_t last_request;         /* [ctrl] */
+};
+
+/* The cookie secret as the control lcore last made it, for workers' mac2 checks. */
+struct wg_cookie_pub {
+	uint8_t secret[WG_HASH_LEN];
+	uint64_t birth;
+};
+
+/* The control lcore's handshake work, for statistics and the under-load decision. */
+struct wg_hs_state {
+	uint64_t under_load_until;     /* cookie replies until then */
+	uint64_t dh_ns, cookie_ns;     /* measured cost of a handshake message, of a cookie
+	                                * reply (moving averages) */
+	uint64_t under_load_entered;   /* times it went under load */
+	uint64_t slices_spent;         /* polls that ran out of time with messages left */
+	uint64_t prio_served;          /* messages served from the prio ring */
+	uint64_t busy_ns;              /* time spent on handshake messages */
+	uint64_t cookie_pub_birth;     /* of the published snapshot */
 };
 
 struct wg_gw {
@@ -210,12 +263,16 @@ struct wg_gw {
 	uint32_t n_free_ids;
 	uint32_t n_ids_retiring;       /* [ctrl] removed peers' ids waiting for a grace period */
 
-	struct rte_ring *ctrl_ring;    /* workers -> control: mbufs */
+	struct rte_ring *ctrl_ring;    /* workers -> control: mbufs (not handshakes) */
+	struct rte_ring *hs_ring;      /* workers -> control: handshake messages */
+	struct rte_ring *hs_prio_ring; /* ... those with a mac2 a worker verified */
+	_Atomic uint32_t under_load;   /* [pub] */
+	_Atomic(struct wg_cookie_pub *) cookie_pub;   /* [pub] */
+	struct wg_hs_state hs;         /* [ctrl] */
 	struct rte_ring *event_ring;   /* workers -> control: struct wg_event */
 	struct rte_ring *ctrl_tx[WG_MAX_PORTS];   /* control -> worker 0: frames to send */
 	struct rte_hash *peer_keys;    /* [ctrl] public key -> peer id */
 	bool single_lcore;
-	uint64_t under_load_until;     /* [ctrl] cookie replies until then */
 	struct rte_rcu_qsbr *rcu;      /* NULL with one lcore */
 	struct wg_retire_q *retire;
 	/* Tests: called with every retired object just before it is freed. */
@@ -239,6 +296,7 @@ struct wg_gw {
 	uint32_t rpc_cursor_id;
 	unsigned lcore_of[WG_MAX_WORKERS + 1];   /* lcore of each worker, then the control's */
 	uint64_t last_ctl_poll;
+	uint64_t last_port_poll;       /* [ctrl] kernel ring drops read then */
 	volatile bool stop;
 };
 
@@ -278,8 +336,23 @@ void wg_dp_icmp_error(struct wg_worker *w, struct rte_mbuf *m, enum wg_icmp_erro
 /* Frame an inner packet for a LAN port: route, TTL, L2. */
 void wg_dp_lan_out(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt_info *pi);
 
+/* frag.c: outer fragments */
+struct wg_frag;
+struct wg_frag *wg_frag_create(void);
+void wg_frag_free(struct wg_frag *f);
+/* Mbufs a table may hold at most. */
+unsigned wg_frag_mbufs_max(void);
+/* Take a UDP fragment for us: the whole datagram as one frame (to classify again) once
+ * the last fragment arrives, else NULL (held, or dropped and counted). */
+struct rte_mbuf *wg_frag_reassemble(struct wg_worker *w, struct rte_mbuf *m,
+				    const struct wg_pkt_info *pi);
+/* Drop what timed out (at most every 10 ms). */
+void wg_frag_expire(struct wg_worker *w, uint64_t now);
+
 /* port.c */
 int wg_gw_ports_init(struct wg_gw *gw, char *err, size_t errlen);
+/* Add what the kernel dropped at a net_af_packet port's rings since the last call. */
+void wg_port_poll_kernel_drops(struct wg_port *p);
 void wg_gw_ports_stop(struct wg_gw *gw);
 
 /* neigh.c */
@@ -305,7 +378,8 @@ void wg_ctrl_icmp_error(struct wg_gw *gw, struct rte_mbuf *m, enum wg_icmp_error
 			uint32_t mtu, uint64_t now);
 /* Ask for the MAC of a next hop (ARP or neighbour solicitation), at most once a second. */
 void wg_ctrl_solicit(struct wg_gw *gw, unsigned port, const struct wg_ip *ip, uint64_t now);
-void wg_hs_handle(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now);
+/* Serve queued handshake messages for at most a slice of time (at least one message). */
+void wg_hs_drain(struct wg_gw *gw, uint64_t now);
 void wg_hs_initiate(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
 void wg_hs_send_keepalive(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
 void wg_peer_timers_run(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);

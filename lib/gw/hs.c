@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_cycles.h>
 #include <rte_hash.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
@@ -162,19 +163,43 @@ static void source_bytes(const struct wg_pkt_info *pi, uint8_t out[18], size_t *
 	*len = n + 2;
 }
 
+static void free_cookie_pub(struct wg_gw *gw, void *obj)
+{
+	(void)gw;
+	wg_wipe(obj, sizeof(struct wg_cookie_pub));
+	rte_free(obj);
+}
+
+/* Workers check mac2 against the secret the checker last made: publish each new one. */
+static void publish_cookie_secret(struct wg_gw *gw)
+{
+	const struct wg_cookie_checker *c = &gw->dev.cookie;
+	struct wg_cookie_pub *pub, *old;
+
+	if (c->secret_birth == 0 || c->secret_birth == gw->hs.cookie_pub_birth)
+		return;
+	pub = rte_malloc("wg_cookie_pub", sizeof(*pub), 0);
+	if (pub == NULL)
+		return;   /* workers go on with the old one: its messages reach us unsorted */
+	memcpy(pub->secret, c->secret, sizeof(pub->secret));
+	pub->birth = c->secret_birth;
+	old = atomic_exchange_explicit(&gw->cookie_pub, pub, memory_order_release);
+	gw->hs.cookie_pub_birth = pub->birth;
+	if (old)
+		wg_gw_retire(gw, old, free_cookie_pub);
+}
+
 /* Under load a handshake must carry a valid cookie (mac2) and pass the source's rate
  * limit; without one it gets a cookie reply instead of a DH. true = go on. */
 static bool admit(struct wg_gw *gw, const struct wg_pkt_info *pi, const uint8_t *msg,
-		  size_t len, unsigned port, const uint8_t *src_mac, uint64_t now)
+		  size_t len, unsigned port, const uint8_t *src_mac, bool under_load, uint64_t now)
 {
 	uint8_t src[18];
 	size_t src_len;
 	struct wg_msg_cookie_reply reply;
 	struct wg_peer_ep ep = { .ep = { .ip = pi->src, .port = pi->sport }, .port = (uint16_t)port };
 
-	if (rte_ring_count(gw->ctrl_ring) >= WG_UNDER_LOAD)
-		gw->under_load_until = now + WG_NSEC_PER_SEC;
-	if (now >= gw->under_load_until)
+	if (!under_load)
 		return true;
 	source_bytes(pi, src, &src_len);
 	if (wg_cookie_check_mac2(&gw->dev.cookie, msg, len, src, src_len, now) == WG_OK)
@@ -296,33 +321,111 @@ static void on_cookie(struct wg_gw *gw, const uint8_t *msg, size_t len, uint64_t
 		refused(gw, r);
 }
 
-void wg_hs_handle(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
+/* One queued message. Returns true if it cost Diffie-Hellman work (for the cost
+ * estimate), false for a cookie reply made or taken, or a message refused early. */
+static bool handle(struct wg_gw *gw, struct rte_mbuf *m, bool under_load, uint64_t now)
 {
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct wg_meta *meta = wg_meta(m);
 	struct wg_pkt_info pi;
 	const uint8_t *msg;
 	size_t len;
+	bool dh = false;
 
-	if (wg_pkt_parse_frame(&pi, frame, rte_pktmbuf_data_len(m)) != 0)
-		goto out;
+	if (wg_pkt_parse_frame(&pi, frame, rte_pktmbuf_data_len(m)) != 0) {
+		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_BAD_FRAME);   /* a worker parsed it: never */
+		return false;
+	}
 	msg = frame + pi.l4_off + 8;
 	len = (size_t)(frame[pi.l4_off + 4] << 8 | frame[pi.l4_off + 5]) - 8;
 	switch (wg_msg_type(msg, len)) {
 	case WG_MSG_INITIATION:
-		if (admit(gw, &pi, msg, len, meta->port, frame + 6, now))
+		if ((dh = admit(gw, &pi, msg, len, meta->port, frame + 6, under_load, now)))
 			on_initiation(gw, msg, len, &pi, meta->port, frame + 6, now);
 		break;
 	case WG_MSG_RESPONSE:
-		if (admit(gw, &pi, msg, len, meta->port, frame + 6, now))
+		if ((dh = admit(gw, &pi, msg, len, meta->port, frame + 6, under_load, now)))
 			on_response(gw, msg, len, &pi, meta->port, frame + 6, now);
 		break;
 	case WG_MSG_COOKIE_REPLY:
 		on_cookie(gw, msg, len, now);
 		break;
 	}
-out:
 	rte_pktmbuf_free(m);
+	return dh;
+}
+
+static uint64_t ewma(uint64_t avg, uint64_t sample)
+{
+	return avg == 0 ? sample : avg - avg / 8 + sample / 8;
+}
+
+/* Under load while the backlog passes 1/8 of the ring, or would take longer than
+ * WG_HS_BACKLOG_NS to serve at the measured cost of a handshake; and a second after. */
+static bool decide_load(struct wg_gw *gw, uint64_t now)
+{
+	struct wg_hs_state *hs = &gw->hs;
+	uint64_t backlog = rte_ring_count(gw->hs_ring);
+	bool was = now < hs->under_load_until;
+
+	if (backlog >= WG_UNDER_LOAD || backlog * hs->dh_ns >= WG_HS_BACKLOG_NS) {
+		hs->under_load_until = now + WG_NSEC_PER_SEC;
+		hs->under_load_entered += !was;
+	}
+	atomic_store_explicit(&gw->under_load, now < hs->under_load_until, memory_order_relaxed);
+	return now < hs->under_load_until;
+}
+
+/* How long this poll may spend: little on a lcore shared with a busy data path, more
+ * when its queues were short, most on a control lcore of its own. */
+static uint64_t slice_ns(const struct wg_gw *gw)
+{
+	if (!gw->single_lcore)
+		return WG_HS_SLICE_OWN_NS;
+	return gw->workers[0].last_poll_full ? WG_HS_SLICE_BUSY_NS : WG_HS_SLICE_IDLE_NS;
+}
+
+void wg_hs_drain(struct wg_gw *gw, uint64_t now)
+{
+	struct wg_hs_state *hs = &gw->hs;
+	uint64_t hz = rte_get_tsc_hz(), t0 = rte_rdtsc(), t = t0;
+	uint64_t end = t0 + slice_ns(gw) * hz / WG_NSEC_PER_SEC;
+	uint32_t stamp = (uint32_t)(now >> 20), max_age = (uint32_t)(WG_HS_MAX_AGE_NS >> 20);
+	bool under_load = decide_load(gw, now);
+	unsigned served = 0;
+	struct rte_mbuf *m;
+
+	for (;;) {
+		bool prio = rte_ring_sc_dequeue(gw->hs_prio_ring, (void **)&m) == 0;
+		uint64_t t1;
+		bool dh;
+
+		if (!prio && rte_ring_sc_dequeue(gw->hs_ring, (void **)&m) != 0)
+			break;
+		hs->prio_served += prio;
+		if (stamp - wg_meta(m)->arg > max_age) {
+			wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_HS_STALE);
+			continue;
+		}
+		dh = handle(gw, m, under_load, now);
+		t1 = rte_rdtsc();
+		if (dh)
+			hs->dh_ns = ewma(hs->dh_ns, (t1 - t) * WG_NSEC_PER_SEC / hz);
+		else
+			hs->cookie_ns = ewma(hs->cookie_ns, (t1 - t) * WG_NSEC_PER_SEC / hz);
+		t = t1;
+		served++;
+		if (t >= end) {
+			hs->slices_spent += !rte_ring_empty(gw->hs_ring) ||
+					    !rte_ring_empty(gw->hs_prio_ring);
+			break;
+		}
+		/* The backlog's verdict can change within a long slice. */
+		if (served % 64 == 0)
+			under_load = decide_load(gw, now);
+	}
+	hs->busy_ns += (t - t0) * WG_NSEC_PER_SEC / hz;
+	publish_cookie_secret(gw);
 }
 
 /* Where an initiation goes: the published endpoint, or the configured one once its next

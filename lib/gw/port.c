@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Port set-up: find the DPDK device, configure one queue pair per worker, start it. */
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <linux/if_packet.h>
 
 #include <rte_bus.h>
 #include <rte_dev.h>
@@ -103,6 +107,51 @@ int wg_gw_ports_init(struct wg_gw *gw, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * net_af_packet (DPDK 22.11) reports no imissed: what the kernel drops because the ring
+ * it fills for us is full appears in no ethdev counter. The PMD's own sockets know
+ * (PACKET_STATISTICS): find them once, by their binding to the port's interface, and add
+ * up what they report (each read resets the kernel's counters, and nothing else reads
+ * them). Other PMDs report their misses in imissed.
+ */
+static void find_packet_sockets(struct wg_port *p)
+{
+	struct rte_eth_dev_info info;
+	DIR *d;
+	struct dirent *e;
+
+	p->n_pkt_fds = 0;
+	if (rte_eth_dev_info_get(p->dpdk_id, &info) != 0 || info.driver_name == NULL ||
+	    strcmp(info.driver_name, "net_af_packet") != 0 || info.if_index == 0)
+		return;
+	d = opendir("/proc/self/fd");
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL && p->n_pkt_fds < WG_PORT_MAX_PKT_FDS) {
+		struct sockaddr_ll sa;
+		socklen_t len = sizeof(sa);
+		int fd = atoi(e->d_name);
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(d))
+			continue;
+		if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
+		    sa.sll_family == AF_PACKET && (unsigned)sa.sll_ifindex == info.if_index)
+			p->pkt_fds[p->n_pkt_fds++] = fd;
+	}
+	closedir(d);
+}
+
+void wg_port_poll_kernel_drops(struct wg_port *p)
+{
+	for (unsigned i = 0; i < p->n_pkt_fds; i++) {
+		struct tpacket_stats st;
+		socklen_t len = sizeof(st);
+
+		if (getsockopt(p->pkt_fds[i], SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+			p->kernel_drops += st.tp_drops;
+	}
+}
+
 int wg_gw_start(struct wg_gw *gw, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < gw->n_ports; i++) {
@@ -117,6 +166,9 @@ int wg_gw_start(struct wg_gw *gw, char *err, size_t errlen)
 		 * solicited-node multicast all have to come in. */
 		rte_eth_promiscuous_enable(p->dpdk_id);
 		rte_eth_allmulticast_enable(p->dpdk_id);
+		find_packet_sockets(p);
+		wg_port_poll_kernel_drops(p);   /* start from zero */
+		p->kernel_drops = 0;
 	}
 	return 0;
 }

@@ -6,11 +6,15 @@
  * and the counters that `wg` cannot show.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
 
 #include "gw_internal.h"
 #include "wg_ctl.h"
@@ -100,16 +104,55 @@ static json_t *worker_json(const struct wg_worker *w, const char *role, unsigned
 	json_object_set_new(o, "encrypted", json_integer((json_int_t)w->encrypted));
 	json_object_set_new(o, "keepalives_rx", json_integer((json_int_t)w->keepalives_rx));
 	json_object_set_new(o, "handed_off", json_integer((json_int_t)w->handed_off));
+	json_object_set_new(o, "polls", json_integer((json_int_t)w->polls));
+	json_object_set_new(o, "idle_polls", json_integer((json_int_t)w->idle_polls));
+	json_object_set_new(o, "full_bursts", json_integer((json_int_t)w->full_bursts));
+	json_object_set_new(o, "icmp_errors_suppressed", json_integer((json_int_t)w->icmp_suppressed));
+	json_object_set_new(o, "fragments_rx", json_integer((json_int_t)w->frags_rx));
+	json_object_set_new(o, "fragments_reassembled",
+			    json_integer((json_int_t)w->frags_reassembled));
 	for (unsigned d = 0; d < WG_DROP_COUNT; d++)
 		json_object_set_new(drops, wg_drop_name(d), json_integer((json_int_t)w->drops[d]));
 	json_object_set_new(o, "drops", drops);
 	return o;
 }
 
-static json_t *port_json(const struct wg_port *p)
+static json_t *int_array(const uint64_t *v, unsigned n)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(a, json_integer((json_int_t)v[i]));
+	return a;
+}
+
+/* Every extended statistic the PMD has, by its own name. */
+static json_t *xstats_json(uint16_t port)
+{
+	json_t *o = json_object();
+	int n = rte_eth_xstats_get(port, NULL, 0);
+	struct rte_eth_xstat *xs;
+	struct rte_eth_xstat_name *names;
+
+	if (n <= 0)
+		return o;
+	xs = calloc((size_t)n, sizeof(*xs));
+	names = calloc((size_t)n, sizeof(*names));
+	if (xs && names && rte_eth_xstats_get(port, xs, (unsigned)n) == n &&
+	    rte_eth_xstats_get_names(port, names, (unsigned)n) == n)
+		for (int i = 0; i < n; i++)
+			json_object_set_new(o, names[xs[i].id].name,
+					    json_integer((json_int_t)xs[i].value));
+	free(xs);
+	free(names);
+	return o;
+}
+
+static json_t *port_json(struct wg_port *p, unsigned n_queues)
 {
 	json_t *o = json_object();
 	struct rte_eth_stats es;
+	unsigned nq = RTE_MIN(n_queues, (unsigned)RTE_ETHDEV_QUEUE_STAT_CNTRS);
 
 	json_object_set_new(o, "name", json_string(p->name));
 	json_object_set_new(o, "dpdk_port", json_integer(p->dpdk_id));
@@ -124,7 +167,56 @@ static json_t *port_json(const struct wg_port *p)
 		json_object_set_new(o, "ierrors", json_integer((json_int_t)es.ierrors));
 		json_object_set_new(o, "oerrors", json_integer((json_int_t)es.oerrors));
 		json_object_set_new(o, "rx_nombuf", json_integer((json_int_t)es.rx_nombuf));
+		json_object_set_new(o, "q_ipackets", int_array(es.q_ipackets, nq));
+		json_object_set_new(o, "q_opackets", int_array(es.q_opackets, nq));
+		json_object_set_new(o, "q_errors", int_array(es.q_errors, nq));
 	}
+	if (p->n_pkt_fds) {
+		wg_port_poll_kernel_drops(p);
+		json_object_set_new(o, "kernel_ring_drops", json_integer((json_int_t)p->kernel_drops));
+	}
+	json_object_set_new(o, "xstats", xstats_json(p->dpdk_id));
+	return o;
+}
+
+static json_t *handshake_json(struct wg_gw *gw)
+{
+	const struct wg_hs_state *hs = &gw->hs;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "under_load", json_boolean(atomic_load(&gw->under_load)));
+	json_object_set_new(o, "under_load_entered", json_integer((json_int_t)hs->under_load_entered));
+	json_object_set_new(o, "queued", json_integer(rte_ring_count(gw->hs_ring)));
+	json_object_set_new(o, "queued_with_cookie", json_integer(rte_ring_count(gw->hs_prio_ring)));
+	json_object_set_new(o, "served_with_cookie", json_integer((json_int_t)hs->prio_served));
+	json_object_set_new(o, "handshake_ns", json_integer((json_int_t)hs->dh_ns));
+	json_object_set_new(o, "cookie_reply_ns", json_integer((json_int_t)hs->cookie_ns));
+	json_object_set_new(o, "slices_spent", json_integer((json_int_t)hs->slices_spent));
+	json_object_set_new(o, "busy_ns", json_integer((json_int_t)hs->busy_ns));
+	return o;
+}
+
+/* DPDK's heap, the mbuf pool and the process, for operators watching for growth. */
+static json_t *memory_json(struct wg_gw *gw)
+{
+	json_t *o = json_object();
+	struct rte_malloc_socket_stats ms;
+	uint64_t heap = 0;
+	unsigned long pages_total = 0, pages_rss = 0;
+	FILE *f;
+
+	for (unsigned i = 0; i < rte_socket_count(); i++)
+		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &ms) == 0)
+			heap += ms.heap_allocsz_bytes;
+	json_object_set_new(o, "heap_bytes", json_integer((json_int_t)heap));
+	json_object_set_new(o, "mbufs", json_integer(gw->pool->size));
+	json_object_set_new(o, "mbufs_in_use", json_integer(rte_mempool_in_use_count(gw->pool)));
+	f = fopen("/proc/self/statm", "r");
+	if (f && fscanf(f, "%lu %lu", &pages_total, &pages_rss) == 2)
+		json_object_set_new(o, "rss_bytes",
+				    json_integer((json_int_t)pages_rss * (json_int_t)getpagesize()));
+	if (f)
+		fclose(f);
 	return o;
 }
 
@@ -140,7 +232,7 @@ static int be_stats(void *ctx, json_t *result, char *why, size_t whylen)
 		json_array_append_new(workers, worker_json(&gw->workers[i],
 			i == gw->n_workers ? "control" : "worker", gw->lcore_of[i]));
 	for (unsigned i = 0; i < gw->n_ports; i++)
-		json_array_append_new(ports, port_json(&gw->ports[i]));
+		json_array_append_new(ports, port_json(&gw->ports[i], gw->n_workers));
 	wg_gw_get_stats(gw, &st);
 	for (unsigned d = 0; d < WG_DROP_COUNT; d++)
 		json_object_set_new(drops, wg_drop_name(d), json_integer((json_int_t)st.drops[d]));
@@ -159,6 +251,8 @@ static int be_stats(void *ctx, json_t *result, char *why, size_t whylen)
 	json_object_set_new(result, "drops", drops);
 	json_object_set_new(result, "workers", workers);
 	json_object_set_new(result, "ports", ports);
+	json_object_set_new(result, "handshakes", handshake_json(gw));
+	json_object_set_new(result, "memory", memory_json(gw));
 	return 0;
 }
 

@@ -114,6 +114,9 @@ void wg_gw_get_stats(struct wg_gw *gw, struct wg_gw_stats *st)
 		st->encrypted += w->encrypted;
 		st->keepalives_rx += w->keepalives_rx;
 		st->handed_off += w->handed_off;
+		st->frags_rx += w->frags_rx;
+		st->frags_reassembled += w->frags_reassembled;
+		st->frags_merged += w->frags_merged;
 		for (unsigned d = 0; d < WG_DROP_COUNT; d++)
 			st->drops[d] += w->drops[d];
 	}
@@ -121,6 +124,8 @@ void wg_gw_get_stats(struct wg_gw *gw, struct wg_gw_stats *st)
 	st->hs_responses_rx = gw->hs_responses_rx;
 	st->hs_cookies_rx = gw->hs_cookies_rx;
 	st->hs_sent = gw->hs_sent;
+	st->under_load = atomic_load(&gw->under_load);
+	st->under_load_entered = gw->hs.under_load_entered;
 	st->peers = gw->n_peers;
 	for (uint32_t id = 0; id < gw->max_peers; id++)
 		st->peers_with_session += atomic_load(&gw->peers[id].live) &&

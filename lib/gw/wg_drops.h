@@ -34,7 +34,13 @@
 	X(HS_RATELIMIT,     "handshake refused by the per-source rate limit")    \
 	X(HS_REFUSED,       "handshake message refused by the protocol core")    \
 	X(HS_COOKIE_SENT,   "handshake answered with a cookie (under load)")     \
+	X(HS_QUEUE_FULL,    "handshake queue full: dropped before any crypto")   \
+	X(HS_STALE,         "handshake waited too long to be worth answering")   \
 	X(LOCAL_UNHANDLED,  "packet for the gateway that it does not serve")      \
+	X(NEIGH_NOT_FOR_US, "ARP or neighbour discovery about another host")     \
+	X(FRAG_DROPPED,     "outer fragment timed out, overlapped or found no room") \
+	X(FRAG_RATELIMIT,   "outer fragments past the per-source rate")          \
+	X(FRAG_TOO_BIG,     "reassembled datagram larger than a buffer")         \
 	X(PEER_GONE,        "packet for or from a peer removed meanwhile")       \
 	X(HANDOFF_FULL,     "ring to the keypair's owning worker full")
 

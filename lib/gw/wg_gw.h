@@ -63,6 +63,9 @@ struct wg_gw_stats {
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
 	uint64_t decrypted, encrypted, keepalives_rx;
 	uint64_t handed_off;           /* data messages passed to their keypair's worker */
+	uint64_t frags_rx, frags_reassembled, frags_merged;   /* outer fragments */
+	bool under_load;               /* handshakes answered with cookies now */
+	uint64_t under_load_entered;
 	uint64_t drops[WG_DROP_COUNT];
 	uint64_t hs_initiations_rx, hs_responses_rx, hs_cookies_rx, hs_sent;
 	uint32_t peers, peers_with_session;

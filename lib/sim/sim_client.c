@@ -546,3 +546,66 @@ bool wg_sim_client_mac2_ok(struct wg_sim *s, unsigned k, const struct rte_mbuf *
 	return wg_cookie_check_mac2(&s->clients[k].dev.cookie, msg, len, src, src_len,
 				    s->now) == WG_OK;
 }
+
+bool wg_sim_client_take_cookie(struct wg_sim *s, unsigned k, const struct rte_mbuf *m)
+{
+	struct wg_pkt_info pi;
+	size_t len;
+	const uint8_t *msg = sim_wg_payload(m, &pi, &len);
+
+	return msg && k < s->n_clients &&
+		wg_cookie_consume_reply(&s->clients[k].peer.cookie, msg, len, s->now) == WG_OK;
+}
+
+struct rte_mbuf *wg_sim_spoofed_initiation(struct wg_sim *s, uint64_t seed)
+{
+	struct wg_msg_initiation init;
+	struct wg_cookie_maker maker;
+	uint8_t *f, mac[6] = { 0x02, 0x66, 0, 0, 0, 0 };
+	uint8_t *ip, *udp;
+	struct rte_mbuf *m;
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+	uint16_t c;
+
+	/* Anything at all, but for a mac1 that is right for the gateway's key. */
+	for (size_t i = 0; i < sizeof(init); i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		((uint8_t *)&init)[i] = (uint8_t)x;
+	}
+	memset(&init.header, 0, sizeof(init.header));
+	init.header.type = WG_MSG_INITIATION;
+	wg_cookie_maker_init(&maker, s->gw_public);
+	wg_cookie_add_macs(&maker, &init, sizeof(init), s->now);
+	m = sim_frame_alloc(s, WG_SIM_WAN_HDR4 + sizeof(init), &f);
+	if (m == NULL)
+		return NULL;
+	memcpy(mac + 2, &x, 4);
+	wg_pkt_write_eth(f, s->gw_mac[WG_SIM_WAN], mac, WG_ETHERTYPE_IPV4);
+	ip = f + WG_ETH_HLEN;
+	udp = ip + WG_IPV4_HLEN;
+	memset(ip, 0, WG_IPV4_HLEN);
+	ip[0] = 0x45;
+	ip[2] = 0;
+	ip[3] = (uint8_t)(WG_IPV4_HLEN + 8 + sizeof(init));
+	ip[8] = 64;
+	ip[9] = WG_IPPROTO_UDP;
+	ip[12] = 100;                      /* 100.x.y.z, any address the flood likes */
+	ip[13] = (uint8_t)(x >> 40);
+	ip[14] = (uint8_t)(x >> 48);
+	ip[15] = (uint8_t)(x >> 56);
+	memcpy(ip + 16, wg_sim_gw_ip(WG_SIM_WAN, WG_AF_INET).addr, 4);
+	c = wg_csum_ipv4_header(ip, WG_IPV4_HLEN);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	udp[0] = (uint8_t)(x >> 32);
+	udp[1] = (uint8_t)(x >> 24) | 1;
+	udp[2] = (uint8_t)(WG_SIM_LISTEN_PORT >> 8);
+	udp[3] = (uint8_t)WG_SIM_LISTEN_PORT;
+	udp[4] = 0;
+	udp[5] = (uint8_t)(8 + sizeof(init));
+	udp[6] = udp[7] = 0;
+	memcpy(udp + 8, &init, sizeof(init));
+	return m;
+}

@@ -232,6 +232,13 @@ struct rte_mbuf *wg_sim_client_respond(struct wg_sim *s, unsigned k, const struc
  * reply (for the message's sender index, the cookie bound to the gateway's address). */
 struct rte_mbuf *wg_sim_client_cookie_reply(struct wg_sim *s, unsigned k,
 					    const struct rte_mbuf *m);
+/* Client k takes the cookie in the gateway's cookie reply m (its next handshake message
+ * carries mac2). false if it does not answer a message of the client's. */
+bool wg_sim_client_take_cookie(struct wg_sim *s, unsigned k, const struct rte_mbuf *m);
+/* An initiation from nobody the gateway knows, at a source address and port made from
+ * seed (100.x.y.z): random bytes but for a mac1 right for the gateway's key, as an
+ * attacker who knows the public key floods it. */
+struct rte_mbuf *wg_sim_spoofed_initiation(struct wg_sim *s, uint64_t seed);
 /* Does the gateway's handshake message in m carry a mac2 that client k accepts? */
 bool wg_sim_client_mac2_ok(struct wg_sim *s, unsigned k, const struct rte_mbuf *m);
 /* The endpoint the gateway sends client k's peer's packets to; false if none. */

@@ -94,7 +94,7 @@ int main(int argc, char **argv)
 	CHECK_EQ(st.drops[WG_DROP_HS_COOKIE_SENT], cookies);
 	CHECK(cookies >= FLOOD - 512);
 	CHECK_EQ(st.hs_initiations_rx + cookies, FLOOD);
-	CHECK_EQ(st.drops[WG_DROP_CTRL_RING_FULL], 0);
+	CHECK_EQ(st.drops[WG_DROP_HS_QUEUE_FULL], 0);
 
 	/* A second later, with the backlog gone, a fresh initiation gets a response. */
 	wg_sim_advance(s, 2000000000ull);
