@@ -13,6 +13,26 @@ static void derive_key(uint8_t key[WG_KEY_LEN], const char *label,
 	wg_blake2s_2(key, label, strlen(label), public_key, WG_KEY_LEN);
 }
 
+/* Cookie reply nonces only need to be unique and unpredictable; under a flood the gateway
+ * makes a few hundred thousand a second, and a system call for each would be most of the
+ * cost. So they come from a per-thread pool of random bytes, refilled 768 at a time;
+ * bytes are wiped as they are handed out. */
+static void random_nonce(uint8_t *out, size_t n)
+{
+	static _Thread_local struct {
+		uint8_t b[768];
+		size_t off;
+	} pool = { .off = sizeof(pool.b) };
+
+	if (pool.off + n > sizeof(pool.b)) {
+		wg_random(pool.b, sizeof(pool.b));
+		pool.off = 0;
+	}
+	memcpy(out, pool.b + pool.off, n);
+	wg_wipe(pool.b + pool.off, n);
+	pool.off += n;
+}
+
 static bool is_handshake_len(size_t len)
 {
 	return len == WG_MSG_INITIATION_LEN || len == WG_MSG_RESPONSE_LEN;
@@ -118,7 +138,7 @@ void wg_cookie_create_reply(struct wg_cookie_checker *c, struct wg_msg_cookie_re
 	memset(reply, 0, sizeof(*reply));
 	reply->header.type = WG_MSG_COOKIE_REPLY;
 	wg_put_le32(reply->receiver_index, sender_index);
-	wg_random(reply->nonce, sizeof(reply->nonce));
+	random_nonce(reply->nonce, sizeof(reply->nonce));
 	make_cookie(c, cookie, src, src_len, now);
 	/* The reply is bound to the message's mac1, so only its sender can use it. */
 	wg_xaead_encrypt(reply->encrypted_cookie, cookie, WG_COOKIE_LEN, p + mac1_span(len),

@@ -72,6 +72,7 @@ static void on_arp(struct wg_gw *gw, struct rte_mbuf *m, unsigned port, uint64_t
 		return;
 	}
 	wg_neigh_learn(gw, port, &spa, a.sha, true, now);
+	gw->local_used++;
 	if (a.op != 1)
 		return;
 	m = alloc_frame(gw, &data, 60);
@@ -100,6 +101,7 @@ static void on_nd(struct wg_gw *gw, struct rte_mbuf *m, unsigned port, uint64_t 
 	if (nd.type == 136) {          /* advertisement: the answer to our solicitation */
 		if (nd.has_lladdr)
 			wg_neigh_learn(gw, port, &nd.target, nd.lladdr, false, now);
+		gw->local_used++;
 		return;
 	}
 	if (!wg_port_is_ours(p, &nd.target)) {
@@ -113,6 +115,7 @@ static void on_nd(struct wg_gw *gw, struct rte_mbuf *m, unsigned port, uint64_t 
 		wg_ctrl_ctx(gw)->drops[WG_DROP_LOCAL_UNHANDLED]++;
 		return;
 	}
+	gw->local_used++;
 	len = wg_pkt_build_na(buf, sizeof(buf), p->mac, &nd.target, nd.lladdr, &nd.src, true);
 	if (len == 0 || (m = alloc_frame(gw, &data, (uint16_t)len)) == NULL)
 		return;
@@ -150,7 +153,7 @@ static void route_inner(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 	uint32_t peer;
 
 	if (wg_pkt_parse_ip(&pi, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m)) != 0) {
-		rte_pktmbuf_free(m);
+		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_BAD_INNER);
 		return;
 	}
 	if (wg_allowedips_lookup(&gw->aips, &pi.dst, &peer)) {
@@ -247,8 +250,23 @@ void wg_ctrl_resolve(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 		memmove(gw->pending, gw->pending + 1, (WG_PENDING_MAX - 1) * sizeof(gw->pending[0]));
 		gw->n_pending--;
 	}
+	wg_meta(m)->arg = (uint32_t)(now >> 20);
 	gw->pending[gw->n_pending++] = m;
 	wg_ctrl_solicit(gw, port, &nexthop, now);
+}
+
+/* What has waited for its next hop for WG_PENDING_MAX_AGE_NS gives up (oldest first). */
+static void expire_pending(struct wg_gw *gw, uint64_t now)
+{
+	uint32_t stamp = (uint32_t)(now >> 20), max_age = (uint32_t)(WG_PENDING_MAX_AGE_NS >> 20);
+	unsigned n = 0;
+
+	while (n < gw->n_pending && stamp - wg_meta(gw->pending[n])->arg > max_age)
+		wg_drop(wg_ctrl_ctx(gw), gw->pending[n++], WG_DROP_NEIGH_UNRESOLVED);
+	if (n) {
+		memmove(gw->pending, gw->pending + n, (gw->n_pending - n) * sizeof(gw->pending[0]));
+		gw->n_pending -= n;
+	}
 }
 
 /* A next hop just became known: send what waited for it, and initiations that waited. */
@@ -371,6 +389,7 @@ void wg_gw_control_poll(struct wg_gw *gw, uint64_t now)
 	wg_ctrl_ctx(gw)->now = now;
 	wg_hs_drain(gw, now);
 	drain_ctrl_ring(gw, now);
+	expire_pending(gw, now);
 	if (now - gw->last_port_poll >= WG_NSEC_PER_SEC) {
 		gw->last_port_poll = now;
 		for (unsigned p = 0; p < gw->n_ports; p++)

@@ -361,7 +361,7 @@ void wg_gw_worker_poll(struct wg_worker *w, uint64_t now)
 
 	w->now = now;
 	w->polls++;
-	w->last_poll_full = false;
+	w->rx_backlogged = false;
 	for (unsigned p = 0; p < gw->n_ports; p++) {
 		for (unsigned b = 0; b < bursts; b++) {
 			uint16_t n = rte_eth_rx_burst(gw->ports[p].dpdk_id, (uint16_t)w->idx, pkts,
@@ -372,7 +372,7 @@ void wg_gw_worker_poll(struct wg_worker *w, uint64_t now)
 			if (n < WG_BURST)
 				break;
 			w->full_bursts++;
-			w->last_poll_full = true;
+			w->rx_backlogged |= b == bursts - 1;
 		}
 	}
 	w->idle_polls += w->rx_pkts == before;

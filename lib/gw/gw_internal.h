@@ -46,7 +46,8 @@
  * from the control lcore's other work; those whose mac2 a worker verified while under load
  * wait in a small ring that is served first, so a flood cannot crowd them out. The control
  * lcore spends at most a slice of time per poll on them, so the data path keeps its share
- * of a shared lcore; it is under load (cookie replies instead of Diffie-Hellman) while the
+ * of a shared lcore: the slice halves whenever the worker's queues back up and grows back
+ * while they keep up, so handshakes get what the data path leaves. It is under load (cookie replies instead of Diffie-Hellman) while the
  * backlog passes 1/8 of the ring (as the kernel) or would take longer than
  * WG_HS_BACKLOG_NS at the measured cost of a handshake, and for a second after.
  */
@@ -55,14 +56,15 @@
 #define WG_UNDER_LOAD         (WG_HS_RING_SIZE / 8)
 #define WG_HS_BACKLOG_NS      (50ull * 1000 * 1000)
 #define WG_HS_MAX_AGE_NS      (1000ull * 1000 * 1000)   /* older: HS_STALE */
-#define WG_HS_SLICE_BUSY_NS   (50ull * 1000)    /* shared lcore, the worker had a full burst */
-#define WG_HS_SLICE_IDLE_NS   (500ull * 1000)   /* shared lcore, the worker's queues were short */
+#define WG_HS_SLICE_MIN_NS    (20ull * 1000)    /* shared lcore: between these, halved  */
+#define WG_HS_SLICE_MAX_NS    (1000ull * 1000)  /* when the worker's queues back up, else grown */
 #define WG_HS_SLICE_OWN_NS    (2000ull * 1000)  /* a control lcore of its own */
 #define WG_RX_BURSTS_SHARED   4   /* bursts per port per poll on a shared lcore, while full */
 #define WG_ICMP_PER_SEC       1000      /* ICMP errors per lcore and second ... */
 #define WG_ICMP_BURST         100       /* ... and at once */
 #define WG_NEIGH_SIZE     4096
-#define WG_PENDING_MAX    64      /* packets held while their next hop is resolved */
+#define WG_PENDING_MAX    64      /* packets held while their next hop is resolved ... */
+#define WG_PENDING_MAX_AGE_NS (3000ull * 1000 * 1000)   /* ... for at most 3 s */
 
 /* What a packet handed to the control lcore is for. */
 enum wg_ctrl_kind {
@@ -213,7 +215,8 @@ struct wg_worker {
 	uint64_t frags_merged;         /* fragments absorbed into a datagram (all but one each) */
 	uint64_t icmp_tokens, icmp_last;   /* ICMP error rate limit (ns) */
 	uint64_t icmp_suppressed;      /* ICMP errors not sent: past the rate */
-	bool last_poll_full;           /* the last poll left a port with a full burst */
+	bool rx_backlogged;            /* the last poll left a port backed up (its bursts all
+	                                * came back full) */
 	uint64_t drops[WG_DROP_COUNT];
 	struct wg_peer_stats *peer_stats;   /* [max_peers] */
 	struct wg_txq tx[WG_MAX_PORTS];
@@ -242,6 +245,7 @@ struct wg_hs_state {
 	uint64_t slices_spent;         /* polls that ran out of time with messages left */
 	uint64_t prio_served;          /* messages served from the prio ring */
 	uint64_t busy_ns;              /* time spent on handshake messages */
+	uint64_t slice_ns;             /* shared lcore: the current slice */
 	uint64_t cookie_pub_birth;     /* of the published snapshot */
 };
 
@@ -288,6 +292,9 @@ struct wg_gw {
 	struct wg_worker *workers;     /* [n_workers + 1]: the last is the control lcore's */
 	uint32_t timer_cursor;         /* [ctrl] round-robin over peers */
 	uint64_t hs_initiations_rx, hs_responses_rx, hs_cookies_rx, hs_sent;
+	uint64_t hs_used;              /* handshake messages taken (response made, session
+	                                * begun, cookie stored) */
+	uint64_t local_used;           /* ARP and neighbour discovery for us, taken */
 	struct wg_ctl_server *uapi;    /* [ctrl] the `wg` socket */
 	struct wg_ctl_server *rpc;     /* [ctrl] the JSON-RPC socket */
 	struct wg_rpc_backend *rpc_backend;

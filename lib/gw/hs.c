@@ -258,10 +258,13 @@ static void on_initiation(struct wg_gw *gw, const uint8_t *msg, size_t len,
 		return;
 	}
 	ep = atomic_load_explicit(&peer->ep, memory_order_relaxed);
-	if (ep == NULL)   /* out of memory for the endpoint: the client will retry */
+	if (ep == NULL) {   /* out of memory for the endpoint: the client will retry */
+		refused(gw, WG_BAD_STATE);
 		return;
+	}
 	send_message(gw, ep, &resp, sizeof(resp));
 	wg_timers_any_authenticated_sent(&peer->timers, now);
+	gw->hs_used++;
 }
 
 static void on_response(struct wg_gw *gw, const uint8_t *msg, size_t len,
@@ -278,8 +281,11 @@ static void on_response(struct wg_gw *gw, const uint8_t *msg, size_t len,
 		return;
 	}
 	peer = accepted(gw, np, pi, port, mac, now);
-	if (!begin_session(gw, peer, now))
+	if (!begin_session(gw, peer, now)) {
+		refused(gw, WG_BAD_STATE);
 		return;
+	}
+	gw->hs_used++;
 	wg_timers_handshake_complete(&peer->timers, now);
 	peer->last_handshake_unix_ns = wg_unix_ns();
 	/* The responder may only send once it has seen us use the keypair. */
@@ -319,6 +325,8 @@ static void on_cookie(struct wg_gw *gw, const uint8_t *msg, size_t len, uint64_t
 	r = wg_cookie_consume_reply(&np->cookie, msg, len, now);
 	if (r != WG_OK)
 		refused(gw, r);
+	else
+		gw->hs_used++;
 }
 
 /* One queued message. Returns true if it cost Diffie-Hellman work (for the cost
@@ -376,13 +384,21 @@ static bool decide_load(struct wg_gw *gw, uint64_t now)
 	return now < hs->under_load_until;
 }
 
-/* How long this poll may spend: little on a lcore shared with a busy data path, more
- * when its queues were short, most on a control lcore of its own. */
-static uint64_t slice_ns(const struct wg_gw *gw)
+/* How long this poll may spend. On a control lcore of its own, a bound for the rest of its
+ * work; on a lcore shared with the worker, what the data path leaves: halved whenever the
+ * worker's queues backed up, grown by a quarter while they keep up. */
+static uint64_t slice_ns(struct wg_gw *gw)
 {
+	uint64_t s = gw->hs.slice_ns ? gw->hs.slice_ns : WG_HS_SLICE_MIN_NS;
+
 	if (!gw->single_lcore)
 		return WG_HS_SLICE_OWN_NS;
-	return gw->workers[0].last_poll_full ? WG_HS_SLICE_BUSY_NS : WG_HS_SLICE_IDLE_NS;
+	if (gw->workers[0].rx_backlogged)
+		s = RTE_MAX(s / 2, WG_HS_SLICE_MIN_NS);
+	else
+		s = RTE_MIN(s + s / 4, WG_HS_SLICE_MAX_NS);
+	gw->hs.slice_ns = s;
+	return s;
 }
 
 void wg_hs_drain(struct wg_gw *gw, uint64_t now)

@@ -193,6 +193,8 @@ static json_t *handshake_json(struct wg_gw *gw)
 	json_object_set_new(o, "cookie_reply_ns", json_integer((json_int_t)hs->cookie_ns));
 	json_object_set_new(o, "slices_spent", json_integer((json_int_t)hs->slices_spent));
 	json_object_set_new(o, "busy_ns", json_integer((json_int_t)hs->busy_ns));
+	if (gw->single_lcore)
+		json_object_set_new(o, "slice_ns", json_integer((json_int_t)hs->slice_ns));
 	return o;
 }
 

@@ -124,6 +124,8 @@ void wg_gw_get_stats(struct wg_gw *gw, struct wg_gw_stats *st)
 	st->hs_responses_rx = gw->hs_responses_rx;
 	st->hs_cookies_rx = gw->hs_cookies_rx;
 	st->hs_sent = gw->hs_sent;
+	st->hs_used = gw->hs_used;
+	st->local_used = gw->local_used;
 	st->under_load = atomic_load(&gw->under_load);
 	st->under_load_entered = gw->hs.under_load_entered;
 	st->peers = gw->n_peers;

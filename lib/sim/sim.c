@@ -176,6 +176,11 @@ uint64_t wg_sim_gw_heap_bytes(const struct wg_sim *s)
 	return s->heap_bytes;
 }
 
+struct rte_mempool *wg_sim_pool(const struct wg_sim *s)
+{
+	return s->pool;
+}
+
 uint64_t wg_sim_now(const struct wg_sim *s)
 {
 	return s->now;

@@ -100,6 +100,11 @@ const struct wg_sim_counters *wg_sim_counters(const struct wg_sim *s);
 /* Bytes of DPDK heap the gateway took when it was created (memory per peer). */
 uint64_t wg_sim_gw_heap_bytes(const struct wg_sim *s);
 
+/* The harness's pool: frames it builds (what the gateway receives) come from it, and the
+ * gateway sends received frames on in place, so a collected frame from this pool is one
+ * it received. */
+struct rte_mempool *wg_sim_pool(const struct wg_sim *s);
+
 uint64_t wg_sim_now(const struct wg_sim *s);
 void wg_sim_advance(struct wg_sim *s, uint64_t ns);
 
