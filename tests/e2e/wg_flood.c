@@ -17,7 +17,9 @@
  *
  *   wg_flood --iface IF --dst-mac MAC --dst-ip IP [--dst-port 51820] [--key BASE64]
  *            [--mode flood|junk] [--side wan|lan] [--duration S] [--rate PPS]
- *            [--report FILE]
+ *            [--src-ip IP] [--report FILE]
+ *
+ * Sources are spoofed all over 100.64.0.0/10 unless --src-ip gives one.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,7 +55,8 @@ static void on_signal(int sig)
 struct opts {
 	const char *iface, *report, *mode, *side;
 	uint8_t dst_mac[6], src_mac[6];
-	uint8_t dst_ip[4];
+	uint8_t dst_ip[4], src_ip[4];
+	bool have_src;
 	uint16_t dst_port;
 	uint8_t key[WG_KEY_LEN];
 	bool have_key;
@@ -107,6 +110,8 @@ static size_t udp4(uint8_t *f, const struct opts *o, const uint8_t *src, uint16_
 	ip[9] = 17;
 	if (src) {
 		memcpy(ip + 12, src, 4);
+	} else if (o->have_src) {
+		memcpy(ip + 12, o->src_ip, 4);
 	} else {
 		s = htonl(0x64400000u | (uint32_t)(rnd() & 0x003fffff));
 		memcpy(ip + 12, &s, 4);
@@ -285,33 +290,30 @@ static size_t j_arp_other(uint8_t *f, const struct opts *o)
 	return n;
 }
 
+/* From the LAN host (--src-ip), to a tunnel-range address no peer has: the gateway
+ * answers some with ICMP unreachable (rate-limited) and counts every one. */
 static size_t j_lan_no_peer(uint8_t *f, const struct opts *o)
 {
 	struct opts to = *o;
-	uint8_t p[32] = { 0 }, src[4];
+	uint8_t p[32] = { 0 };
 
-	/* From the LAN host's own subnet, to a tunnel-range address no peer has. */
-	memcpy(src, o->dst_ip, 4);
-	src[3] = 200;
 	to.dst_ip[0] = 10;
 	to.dst_ip[1] = 250;
 	to.dst_ip[2] = (uint8_t)rnd();
 	to.dst_ip[3] = (uint8_t)rnd();
-	return udp4(f, &to, src, 3000, 9, p, sizeof(p), 64);
+	return udp4(f, &to, NULL, 3000, 9, p, sizeof(p), 64);
 }
 
 static size_t j_lan_multicast(uint8_t *f, const struct opts *o)
 {
 	struct opts to = *o;
-	uint8_t p[32] = { 0 }, src[4];
+	uint8_t p[32] = { 0 };
 
-	memcpy(src, o->dst_ip, 4);
-	src[3] = 201;
 	to.dst_ip[0] = 239;
 	to.dst_ip[1] = 1;
 	to.dst_ip[2] = 2;
 	to.dst_ip[3] = 3;
-	return udp4(f, &to, src, 3001, 9, p, sizeof(p), 64);
+	return udp4(f, &to, NULL, 3001, 9, p, sizeof(p), 64);
 }
 
 struct junk_kind {
@@ -362,6 +364,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' }, { "mode", required_argument, NULL, 'M' },
 		{ "side", required_argument, NULL, 's' }, { "duration", required_argument, NULL, 'd' },
 		{ "rate", required_argument, NULL, 'r' }, { "report", required_argument, NULL, 'o' },
+		{ "src-ip", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -387,6 +390,11 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		case 'd': o->duration = atof(optarg); break;
 		case 'r': o->rate = strtoull(optarg, NULL, 10); break;
 		case 'o': o->report = optarg; break;
+		case 'S':
+			if (inet_pton(AF_INET, optarg, o->src_ip) != 1)
+				return -1;
+			o->have_src = true;
+			break;
 		default: return -1;
 		}
 	}
@@ -420,7 +428,7 @@ int main(int argc, char **argv)
 	if (parse_args(&o, argc, argv) != 0) {
 		fprintf(stderr, "usage: wg_flood --iface IF --dst-mac MAC --dst-ip IPV4 [--dst-port P]"
 			" [--key BASE64] [--mode flood|junk] [--side wan|lan] [--duration S]"
-			" [--rate PPS] [--report FILE]\n");
+			" [--rate PPS] [--src-ip IP] [--report FILE]\n");
 		return 2;
 	}
 	if (wg_crypto_init() != 0)
