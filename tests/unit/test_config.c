@@ -695,6 +695,15 @@ static void test_examples(void)
 		CHECK_EQ(c.n_ports, i == 0 ? 2 : 1);
 		CHECK_EQ(c.ports[0].role, i == 0 ? WG_ROLE_WAN : WG_ROLE_BOTH);
 		wg_config_free(&c);
+		/* Copied to /etc/wgdp/edge1.conf, each serves the service wgdp@edge1 as is. */
+		if (!CHECK_EQ(wg_config_load_as(&c, path, "edge1", err, sizeof(err)), 0)) {
+			fprintf(stderr, "  %s\n", err);
+			continue;
+		}
+		CHECK(strcmp(c.name, "edge1") == 0);
+		CHECK(strcmp(c.uapi_socket, "/var/run/wireguard/edge1.sock") == 0);
+		CHECK(strcmp(c.jsonrpc_socket, "/var/run/wgdp/edge1.json.sock") == 0);
+		wg_config_free(&c);
 	}
 }
 
