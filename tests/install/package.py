@@ -18,7 +18,9 @@
    command. The gateway must become ready, answer `wg show NAME` with its key, port and
    peer, answer JSON-RPC (wgdpctl -i NAME GetDeviceInfo), take a peer added by `wg set`
    (seen by ListPeers), and after the unit's KillSignal exit with status 0 within 5 s,
-   its sockets removed.
+   its sockets removed. Then the upgrade procedure of docs/install.md: `wg showconf`
+   before the stop, a restart (the peer added at run time is gone), `wg syncconf` (it is
+   back).
 5. `apt-get purge wgdp`: the package is gone and so is every file and directory it had
    installed that was not there before.
 Everything it made is removed on failure too. Needs root: exit 77 (skipped) otherwise,
@@ -218,13 +220,40 @@ def test_service(svc):
           svc.peer2 in [p.get('public_key') for p in peers.get('peers', [])],
           'JSON-RPC ListPeers sees the peer wg set added', r.stdout + r.stderr)
 
+    r = run(['wg', 'showconf', n], timeout=10)
+    dump = os.path.join(svc.work, f'{n}.wg')
+    with os.fdopen(os.open(dump, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as f:
+        f.write(r.stdout)
+    check(r.returncode == 0 and svc.peer2 in r.stdout, 'wg showconf dumps both peers',
+          r.stderr)
+    if not stop_checks(svc, sig):
+        return
+
+    # Upgrading without losing peers (docs/install.md): the peer added at run time is
+    # gone after a restart, and `wg syncconf` from the dump brings it back.
+    if not check(svc.start(argv, env), 'the service starts again', svc.log()):
+        return
+    r = run(['wg', 'show', n, 'peers'], timeout=10)
+    check(r.returncode == 0 and r.stdout.split() == [svc.peer],
+          'after the restart: the peers of the file only', r.stdout + r.stderr)
+    r = run(['wg', 'syncconf', n, dump], timeout=10)
+    check(r.returncode == 0, 'wg syncconf from the dump', r.stderr)
+    r = run(['wg', 'show', n, 'peers'], timeout=10)
+    check(r.returncode == 0 and sorted(r.stdout.split()) == sorted([svc.peer, svc.peer2]),
+          'after wg syncconf: both peers again', r.stdout + r.stderr)
+    stop_checks(svc, sig)
+
+
+def stop_checks(svc, sig):
+    n = svc.name
     rc, took = svc.stop(sig)
-    check(rc is not None, f'{sig} stops the gateway within {STOP_WITHIN:.0f} s '
-          f'(took {took:.2f} s)', svc.log()[-2000:])
-    check(rc == 0, f'the gateway exits with status 0 (found {rc})', svc.log()[-2000:])
-    check('wgdp: stopped' in svc.log(), 'the gateway says it stopped cleanly')
-    check(not os.path.exists(f'/var/run/wireguard/{n}.sock') and
-          not os.path.exists(f'/var/run/wgdp/{n}.json.sock'), 'its sockets are removed')
+    ok = check(rc is not None, f'{sig} stops the gateway within {STOP_WITHIN:.0f} s '
+               f'(took {took:.2f} s)', svc.log()[-2000:])
+    ok &= check(rc == 0, f'the gateway exits with status 0 (found {rc})', svc.log()[-2000:])
+    ok &= check('wgdp: stopped' in svc.log(), 'the gateway says it stopped cleanly')
+    ok &= check(not os.path.exists(f'/var/run/wireguard/{n}.sock') and
+                not os.path.exists(f'/var/run/wgdp/{n}.json.sock'), 'its sockets are removed')
+    return ok
 
 
 def test_deb(deb, version):
