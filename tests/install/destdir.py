@@ -66,7 +66,7 @@ def main():
         os.path.join(doc, 'examples', 'one-arm.conf'),
         os.path.join(doc, 'examples', 'example.eal'),
         etc + '/',
-    } | {os.path.join(doc, f) for f in ('README.md', 'configuration.md',
+    } | {os.path.join(doc, f) for f in ('README.md', 'install.md', 'configuration.md',
                                         'uapi.md', 'control-api.md', 'design.md',
                                         'performance.md')}
 
