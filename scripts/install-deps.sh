@@ -12,6 +12,9 @@ PKGS=(
 	wireguard-go wireguard-tools iproute2 iputils-ping iperf3 python3 procps
 	# end-to-end tests: offloads off on the veths the gateway's af_packet ports use
 	ethtool
+	# man pages (made at build time), the Debian package and the install tests:
+	# dpkg-buildpackage, dh with dh_installsystemd, systemd-analyze verify, man, git ls-files
+	scdoc debhelper dpkg-dev systemd man-db git
 )
 
 missing=()

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, and runs every test.
-#   1. the release build (gcc) and all its suites: unit, interop (needs root), ...
-#   2. the unit, component and e2e tests again under AddressSanitizer and
+#   1. the debugoptimized build (gcc: -O2 -g) and its suites: unit, interop (needs root),
+#      component, e2e
+#   2. release builds (buildtype=release: -O3, no -g; DPDK's pkg-config adds
+#      -march=corei7) with gcc and with clang, each with -Werror: their unit and component
+#      suites, and with gcc the install suite (meson install --destdir; the Debian package
+#      built, installed with apt, its service run, purged; needs root)
+#   3. the unit, component and e2e tests again under AddressSanitizer and
 #      UndefinedBehaviorSanitizer (the gateway process itself sanitized)
-#   3. the libFuzzer targets (clang), each for a bounded number of runs
-# Ends with one line "N passed, N failed, N skipped" over all three, and exits non-zero if
-# anything failed.
+#   4. the libFuzzer targets (clang), each for a bounded number of runs
+# Ends with one line "N passed, N failed, N skipped" over all of them, and exits non-zero
+# if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,9 +50,17 @@ run() {
 	fi
 }
 
-echo "== build and test (release) =="
+echo "== build and test (debugoptimized, gcc) =="
 setup build -Dbuildtype=debugoptimized
-run build
+run build --no-suite install
+
+echo "== release build (gcc): unit, component, install =="
+CC=gcc setup build-release-gcc -Dbuildtype=release
+run build-release-gcc --suite unit --suite component --suite install
+
+echo "== release build (clang): unit, component =="
+CC=clang setup build-release-clang -Dbuildtype=release
+run build-release-clang --suite unit --suite component
 
 echo "== unit, component and end-to-end tests under ASan + UBSan =="
 # The gateway itself runs sanitized in the e2e tests here (all but the 2.5-minute rekey),

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wgdp: the gateway. `wgdp [EAL options] -- -c FILE`
+ * wgdp: the gateway. `wgdp [EAL options] -- -c FILE [--name NAME] [--max-peers N]`
  *
  * The main lcore is the control lcore; every other lcore given to EAL runs a worker. With
  * a single lcore the main lcore runs the worker loop and the control loop in turn.
@@ -34,14 +34,20 @@ static void on_signal(int sig)
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [EAL options] -- -c FILE [--max-peers N]\n"
-		"  -c, --config FILE   configuration file (see docs/configuration.md)\n"
+		"usage: %s [EAL options] -- -c FILE [--name NAME] [--max-peers N]\n"
+		"  -c, --config FILE   configuration file (wgdp.conf(5), docs/configuration.md)\n"
+		"  -n, --name NAME     the interface's name (`wg show NAME`, the default sockets\n"
+		"                      /var/run/wireguard/NAME.sock and\n"
+		"                      /var/run/wgdp/NAME.json.sock); the file's interface.name\n"
+		"                      must then be absent or NAME. The service wgdp@NAME\n"
+		"                      passes it. Default: the file's name, else wgdp0\n"
 		"      --max-peers N   capacity of the peer table (default: 1024, or the\n"
 		"                      number of configured peers if larger)\n", prog);
 }
 
 struct opts {
 	const char *config;
+	const char *name;
 	uint32_t max_peers;
 };
 
@@ -49,6 +55,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
 		{ "max-peers", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -56,10 +63,18 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:n:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
+			break;
+		case 'n':
+			if (!wg_config_name_ok(optarg)) {
+				fprintf(stderr, "wgdp: --name must be 1..%d characters of "
+					"A-Z a-z 0-9 _ . -\n", WG_CONFIG_NAME_LEN - 1);
+				return -1;
+			}
+			o->name = optarg;
 			break;
 		case 'p': {
 			char *end;
@@ -117,7 +132,7 @@ static int run(const struct opts *o)
 	struct wg_gw *gw;
 	unsigned lcore, i = 0;
 
-	if (wg_config_load(&cfg, o->config, err, sizeof(err)) != 0) {
+	if (wg_config_load_as(&cfg, o->config, o->name, err, sizeof(err)) != 0) {
 		fprintf(stderr, "wgdp: %s\n", err);
 		return 1;
 	}

@@ -61,6 +61,7 @@ struct parse {
 	char *err;
 	size_t errlen;
 	uint8_t own_public[WG_KEY_LEN]; /* to refuse a peer that is the interface itself */
+	const char *name;               /* the name it is started as (wgdp --name), or NULL */
 };
 
 /* ---- messages ---- */
@@ -240,6 +241,14 @@ static int get_strings(struct parse *p, const config_setting_t *g, const char *n
 
 /* Interface and port names: what Linux takes for an interface name, as wg would show it
  * and as it goes into the socket paths. */
+bool wg_config_name_ok(const char *v)
+{
+	size_t n = strnlen(v, WG_CONFIG_NAME_LEN);
+
+	return n > 0 && n < WG_CONFIG_NAME_LEN && v[strspn(v, NAME_CHARS)] == '\0' &&
+	       strcmp(v, ".") != 0 && strcmp(v, "..") != 0;
+}
+
 static int get_name(struct parse *p, const config_setting_t *g, const char *name,
 		    char out[WG_CONFIG_NAME_LEN])
 {
@@ -252,8 +261,7 @@ static int get_name(struct parse *p, const config_setting_t *g, const char *name
 	if (rc <= 0)
 		return rc;
 	n = strlen(v);
-	if (n == 0 || n >= WG_CONFIG_NAME_LEN || v[strspn(v, NAME_CHARS)] != '\0' ||
-	    !strcmp(v, ".") || !strcmp(v, ".."))
+	if (!wg_config_name_ok(v))
 		return fail(p, s, "'%s' must be 1..%d characters of A-Z a-z 0-9 _ . -, not '%s'",
 			    name, WG_CONFIG_NAME_LEN - 1, quote(q, v));
 	memcpy(out, v, n + 1);
@@ -370,9 +378,19 @@ static int parse_interface(struct parse *p, const config_setting_t *g)
 	long long v;
 	int rc;
 
-	if (check_known(p, g, "interface", interface_keys) < 0 ||
-	    get_name(p, g, "name", c->name) < 0 ||
-	    parse_private_key(p, g) < 0 ||
+	if (check_known(p, g, "interface", interface_keys) < 0)
+		return -1;
+	rc = get_name(p, g, "name", c->name);
+	if (rc < 0)
+		return -1;
+	/* Started as NAME (the service wgdp@NAME), the file may name the interface only NAME:
+	 * otherwise `wg show NAME` and the sockets would not be where the name says. */
+	if (rc == 1 && p->name && strcmp(c->name, p->name) != 0)
+		return fail(p, config_setting_get_member(g, "name"),
+			    "interface name '%s' is not '%s', the name wgdp is started as "
+			    "(--name): leave 'name' out or make it '%s'", c->name, p->name,
+			    p->name);
+	if (parse_private_key(p, g) < 0 ||
 	    get_u16(p, g, "listen_port", 1, 65535, &c->listen_port) < 0 ||
 	    get_u16(p, g, "mtu", TUNNEL_MTU_MIN, TUNNEL_MTU_MAX, &c->mtu) < 0 ||
 	    get_bounded(p, g, "uapi_socket", c->uapi_socket, WG_CONFIG_PATH_LEN) < 0 ||
@@ -718,10 +736,13 @@ static int parse_root(struct parse *p, const config_setting_t *root)
 	return peers ? parse_peers(p, peers) : 0;
 }
 
-static void defaults(struct wg_config *c)
+static void defaults(struct wg_config *c, const char *name)
 {
 	memset(c, 0, sizeof(*c));
-	memcpy(c->name, DEFAULT_NAME, sizeof(DEFAULT_NAME));
+	if (name)
+		snprintf(c->name, sizeof(c->name), "%s", name);
+	else
+		memcpy(c->name, DEFAULT_NAME, sizeof(DEFAULT_NAME));
 	c->listen_port = DEFAULT_LISTEN_PORT;
 	c->mtu = DEFAULT_TUNNEL_MTU;
 }
@@ -734,7 +755,7 @@ static int parse_text(struct parse *p, struct wg_config *out, const char *text)
 	const char *why;
 	int rc;
 
-	defaults(&c);
+	defaults(&c, p->name);
 	p->c = &c;
 	p->text = text;
 	why = wg_config_guard(text, &line);
@@ -786,12 +807,21 @@ static int check_nul(struct parse *p, const char *text, size_t len)
 
 int wg_config_load(struct wg_config *c, const char *path, char *err, size_t errlen)
 {
-	struct parse p = { .origin = path, .err = err, .errlen = errlen };
+	return wg_config_load_as(c, path, NULL, err, errlen);
+}
+
+int wg_config_load_as(struct wg_config *c, const char *path, const char *name, char *err,
+		      size_t errlen)
+{
+	struct parse p = { .origin = path, .err = err, .errlen = errlen, .name = name };
 	const char *slash = strrchr(path, '/'), *why = "cannot read";
 	size_t len = 0;
 	char *text;
 	int rc;
 
+	if (name && !wg_config_name_ok(name))
+		return fail_line(&p, 0, "the name to start as must be 1..%d characters of "
+				 "A-Z a-z 0-9 _ . -", WG_CONFIG_NAME_LEN - 1);
 	/* A relative private_key_file lives beside the configuration file. */
 	if (slash) {
 		p.dir = path;

@@ -66,6 +66,14 @@ struct wg_config {
 
 /* Parse a file. 0, or -1 with err holding "FILE:LINE: reason" (config untouched). */
 int wg_config_load(struct wg_config *c, const char *path, char *err, size_t errlen);
+/* The same for an interface started as `name` (wgdp --name, the service wgdp@NAME):
+ * `name` replaces the default "wgdp0", so the default sockets follow it, and a file whose
+ * interface.name differs is refused. NULL: as wg_config_load. */
+int wg_config_load_as(struct wg_config *c, const char *path, const char *name, char *err,
+		      size_t errlen);
+/* Whether s is a valid interface or port name: 1..15 characters of A-Z a-z 0-9 _ . -,
+ * not "." or "..". */
+bool wg_config_name_ok(const char *s);
 /* Parse text; `origin` names it in messages. Relative key files resolve against the
  * current directory. */
 int wg_config_parse(struct wg_config *c, const char *text, const char *origin,

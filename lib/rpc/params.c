@@ -316,8 +316,9 @@ void rpc_format_time(char out[48], uint64_t sec, uint32_t nsec)
 	if (nsec > 0 && nsec < 1000000000u) {
 		size_t k;
 
+		/* ".NNNNNNNNN" with the trailing zeros cut; nsec > 0, so a digit stays. */
 		snprintf(frac, sizeof(frac), ".%09u", (unsigned)nsec);
-		for (k = strlen(frac); frac[k - 1] == '0'; k--)
+		for (k = strlen(frac); k > 1 && frac[k - 1] == '0'; k--)
 			frac[k - 1] = '\0';
 	}
 	gmtime_r(&t, &tm);

@@ -381,13 +381,16 @@ static const struct bad bad_cases[] = {
 /* The message is "ORIGIN:LINE: reason", or "ORIGIN: reason" without a line. */
 static bool message_is(const char *err, const char *origin, unsigned line, const char *reason)
 {
-	char head[128];
+	char head[WG_CONFIG_ERR_LEN];
+	int n;
 
 	if (line)
-		snprintf(head, sizeof(head), "%s:%u: ", origin, line);
+		n = snprintf(head, sizeof(head), "%s:%u: ", origin, line);
 	else
-		snprintf(head, sizeof(head), "%s: ", origin);
-	return strncmp(err, head, strlen(head)) == 0 && strstr(err, reason) != NULL;
+		n = snprintf(head, sizeof(head), "%s: ", origin);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return false;
+	return strncmp(err, head, (size_t)n) == 0 && strstr(err, reason) != NULL;
 }
 
 static void test_bad_table(void)
@@ -568,6 +571,70 @@ static void test_load(void)
 	CHECK(message_is(err, tmp_dir, 0, "not a regular file"));
 }
 
+/* wg_config_load_as: started as NAME (wgdp --name, the service wgdp@NAME), the file may
+ * leave the interface's name out (NAME, with the sockets after it) or give NAME itself;
+ * another name is refused at its line, and so is a NAME that is no interface name. */
+static void test_load_as(void)
+{
+	static const char no_name[] = PORTS;
+	static const char same[] = "interface = {\n  name = \"edge1\";\n};\n" PORTS;
+	static const char other[] = "interface = {\n  listen_port = 1;\n  name = \"wgdp0\";\n};\n"
+				    PORTS;
+	static const char sockets[] = "interface = {\n  uapi_socket = \"/tmp/u.sock\";\n};\n" PORTS;
+	char cfg[256], err[WG_CONFIG_ERR_LEN];
+	struct wg_config c;
+
+	path_in_tmp(cfg, sizeof(cfg), "edge1.conf");
+	write_file(cfg, no_name, sizeof(no_name) - 1);
+	err[0] = '\0';
+	if (CHECK_EQ(wg_config_load_as(&c, cfg, "edge1", err, sizeof(err)), 0)) {
+		CHECK(strcmp(c.name, "edge1") == 0);
+		CHECK(strcmp(c.uapi_socket, "/var/run/wireguard/edge1.sock") == 0);
+		CHECK(strcmp(c.jsonrpc_socket, "/var/run/wgdp/edge1.json.sock") == 0);
+		wg_config_free(&c);
+	} else {
+		fprintf(stderr, "  %s\n", err);
+	}
+	/* Without a name to start as, the default stays. */
+	if (CHECK_EQ(wg_config_load_as(&c, cfg, NULL, err, sizeof(err)), 0)) {
+		CHECK(strcmp(c.name, "wgdp0") == 0);
+		CHECK(strcmp(c.uapi_socket, "/var/run/wireguard/wgdp0.sock") == 0);
+		wg_config_free(&c);
+	}
+
+	write_file(cfg, same, sizeof(same) - 1);
+	if (CHECK_EQ(wg_config_load_as(&c, cfg, "edge1", err, sizeof(err)), 0)) {
+		CHECK(strcmp(c.name, "edge1") == 0);
+		CHECK(strcmp(c.uapi_socket, "/var/run/wireguard/edge1.sock") == 0);
+		wg_config_free(&c);
+	}
+
+	write_file(cfg, other, sizeof(other) - 1);
+	CHECK_EQ(wg_config_load_as(&c, cfg, "edge1", err, sizeof(err)), -1);
+	CHECK(message_is(err, cfg, 3, "interface name 'wgdp0' is not 'edge1'"));
+	/* The same file loads as itself. */
+	if (CHECK_EQ(wg_config_load_as(&c, cfg, "wgdp0", err, sizeof(err)), 0))
+		wg_config_free(&c);
+
+	/* A socket the file names is kept; the other follows the name. */
+	write_file(cfg, sockets, sizeof(sockets) - 1);
+	if (CHECK_EQ(wg_config_load_as(&c, cfg, "edge1", err, sizeof(err)), 0)) {
+		CHECK(strcmp(c.uapi_socket, "/tmp/u.sock") == 0);
+		CHECK(strcmp(c.jsonrpc_socket, "/var/run/wgdp/edge1.json.sock") == 0);
+		wg_config_free(&c);
+	}
+
+	static const char *const bad[] = { "", ".", "..", "a/b", "sixteen-chars-xx", "a b" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(!wg_config_name_ok(bad[i]));
+		CHECK_EQ(wg_config_load_as(&c, cfg, bad[i], err, sizeof(err)), -1);
+		CHECK(message_is(err, cfg, 0, "the name to start as must be"));
+	}
+	CHECK(wg_config_name_ok("fifteen-chars-x"));
+	CHECK(wg_config_name_ok("wg_0.a-B"));
+	CHECK_EQ(unlink(cfg), 0);
+}
+
 /* Many peers: duplicates are still found (by sorting), and quickly. */
 static void test_many_peers(void)
 {
@@ -628,6 +695,15 @@ static void test_examples(void)
 		CHECK_EQ(c.n_ports, i == 0 ? 2 : 1);
 		CHECK_EQ(c.ports[0].role, i == 0 ? WG_ROLE_WAN : WG_ROLE_BOTH);
 		wg_config_free(&c);
+		/* Copied to /etc/wgdp/edge1.conf, each serves the service wgdp@edge1 as is. */
+		if (!CHECK_EQ(wg_config_load_as(&c, path, "edge1", err, sizeof(err)), 0)) {
+			fprintf(stderr, "  %s\n", err);
+			continue;
+		}
+		CHECK(strcmp(c.name, "edge1") == 0);
+		CHECK(strcmp(c.uapi_socket, "/var/run/wireguard/edge1.sock") == 0);
+		CHECK(strcmp(c.jsonrpc_socket, "/var/run/wgdp/edge1.json.sock") == 0);
+		wg_config_free(&c);
 	}
 }
 
@@ -653,6 +729,7 @@ int main(int argc, char **argv)
 	test_shape();
 	test_key_files();
 	test_load();
+	test_load_as();
 	test_many_peers();
 	test_examples();
 

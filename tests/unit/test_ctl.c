@@ -51,9 +51,12 @@ static const struct wg_ctl_ops ops = { .on_data = on_data, .on_close = on_close 
 static int client(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int fd;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return -1;   /* too long for sun_path: no connection, as connect(2) would say */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		if (fd >= 0)
 			close(fd);

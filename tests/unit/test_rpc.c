@@ -136,6 +136,7 @@ static void expect_error_text(const char *req, size_t len, int code, const char 
 	char *before = fake_snapshot(&F), *after, *text;
 	unsigned applies = F.applies;
 	json_t *resp, *err;
+	int code_ok, text_ok;
 
 	text = run(req, len);
 	if (!CHECK(text != NULL))
@@ -143,8 +144,10 @@ static void expect_error_text(const char *req, size_t len, int code, const char 
 	resp = parse_json(text);
 	err = json_object_get(resp, "error");
 	CHECK(json_object_get(resp, "result") == NULL);
-	if (!CHECK_EQ(json_integer_value(json_object_get(err, "code")), code) |
-	    !CHECK(strstr(jstr(err, "message"), part) != NULL))
+	/* Both checks are counted, whatever the first one says. */
+	code_ok = CHECK_EQ(json_integer_value(json_object_get(err, "code")), code);
+	text_ok = CHECK(strstr(jstr(err, "message"), part) != NULL);
+	if (!code_ok || !text_ok)
 		fprintf(stderr, "  request %.120s\n  answer  %s", req, text);
 	json_decref(resp);
 out:
