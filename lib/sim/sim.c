@@ -329,11 +329,19 @@ static int make_gateway(struct wg_sim *s, const struct wg_sim_params *p, char *e
 		snprintf(err, errlen, "out of memory for the configuration");
 		return -1;
 	}
+	if (p->socket_dir) {
+		snprintf(cfg.uapi_socket, sizeof(cfg.uapi_socket), "%s/uapi.sock", p->socket_dir);
+		snprintf(cfg.jsonrpc_socket, sizeof(cfg.jsonrpc_socket), "%s/rpc.sock",
+			 p->socket_dir);
+	}
 	before = heap_in_use();
 	s->gw = wg_gw_create(&cfg, &gp, err, errlen);
 	s->heap_bytes = heap_in_use() - before;
 	free_config(&cfg);
 	if (s->gw == NULL || wg_gw_start(s->gw, err, errlen) != 0)
+		return -1;
+	if (p->socket_dir && (wg_gw_uapi_listen(s->gw, err, errlen) != 0 ||
+			      wg_gw_rpc_listen(s->gw, err, errlen) != 0))
 		return -1;
 	if (p->check_retire) {
 		s->gw->retire_ctx = s;

@@ -65,6 +65,8 @@ struct wg_sim_params {
 	                              * with its own queue on both ports */
 	bool check_retire;           /* count objects freed while still published (a scan of
 	                              * every peer per free: for tests, not benchmarks) */
+	const char *socket_dir;      /* if set: the gateway serves its `wg` socket (DIR/uapi.sock)
+	                              * and its JSON-RPC socket (DIR/rpc.sock) */
 };
 
 /* Harness counters: what it did on its own and what it could not do. */

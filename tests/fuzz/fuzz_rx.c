@@ -26,6 +26,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "dpdk_roots.h"
 #include "wg_sim.h"
 #include "wg_wire.h"
 
@@ -54,6 +55,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_rx: %s\n", sim ? "handshakes failed" : err);
 		abort();
 	}
+	dpdk_register_roots();
 	atexit(done);
 	return 0;
 }
