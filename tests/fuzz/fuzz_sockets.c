@@ -7,7 +7,7 @@
  * whatever comes back is read. The servers' framing, the parsers and the appliers all
  * meet it, as do partial reads and writes and early closes.
  *
- * The first byte picks the socket, the piece sizes and the half-close; after it, bytes
+ * The first byte picks the socket, the number of pieces and the half-close; after it, bytes
  * from 0xc0 stand for whole tokens (request headers, keys, valid values), so that a short
  * run from a fixed seed reaches the handlers. Properties:
  *   - UAPI: every reply the server finishes (ends in a blank line) ends in an errno line;
@@ -132,15 +132,17 @@ static void take(int fd, struct reply *r)
 	}
 }
 
-/* Write all of it (polling the server while the socket is full), then maybe half-close,
- * and read until the server closes or has nothing more to say. */
-static void converse(const char *path, const uint8_t *msg, size_t len, size_t piece,
+/* Write all of it in `pieces` pieces with a server poll between them (so the server's
+ * reads split where the pieces do, or wherever the socket fills), then maybe half-close,
+ * and read until the server closes or makes no progress for three polls. */
+static void converse(const char *path, const uint8_t *msg, size_t len, unsigned pieces,
 		     bool half_close, struct reply *r)
 {
 	int fd = connect_to(path);
-	size_t off = 0;
+	size_t off = 0, piece = len / pieces + 1;
+	unsigned quiet = 0;
 
-	for (int spins = 0; off < len && spins < 1000 && !r->closed; spins++) {
+	for (int spins = 0; off < len && spins < 256 && !r->closed; spins++) {
 		size_t n = len - off < piece ? len - off : piece;
 		ssize_t w = write(fd, msg + off, n);
 
@@ -153,15 +155,16 @@ static void converse(const char *path, const uint8_t *msg, size_t len, size_t pi
 	}
 	if (half_close)
 		shutdown(fd, SHUT_WR);
-	for (int i = 0; i < 64 && !r->closed; i++) {
+	for (int i = 0; i < 256 && !r->closed && quiet < 3; i++) {
 		size_t before = r->n;
 
 		poll_once();
 		take(fd, r);
-		if (!half_close && r->n == before && i > 8)
-			break;
+		quiet = r->n == before ? quiet + 1 : 0;
 	}
 	close(fd);
+	if (r->b == NULL)
+		take(-1, r);          /* an empty reply still gets its buffer */
 	r->b[r->n] = '\0';
 }
 
@@ -207,11 +210,11 @@ static void check_alive(void)
 	static const char info[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"GetDeviceInfo\"}\n";
 	struct reply r = { 0 };
 
-	converse(uapi_path, (const uint8_t *)get, sizeof(get) - 1, sizeof(get), false, &r);
+	converse(uapi_path, (const uint8_t *)get, sizeof(get) - 1, 1, false, &r);
 	must(strstr(r.b, "errno=0\n\n") != NULL, "the UAPI socket answers get=1");
 	free(r.b);
 	memset(&r, 0, sizeof(r));
-	converse(rpc_path, (const uint8_t *)info, sizeof(info) - 1, sizeof(info), false, &r);
+	converse(rpc_path, (const uint8_t *)info, sizeof(info) - 1, 1, false, &r);
 	must(strstr(r.b, "\"result\"") != NULL, "the JSON-RPC socket answers GetDeviceInfo");
 	free(r.b);
 }
@@ -220,14 +223,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t msg[65536];
 	struct reply r = { 0 };
-	size_t n = 0, piece;
+	size_t n = 0;
+	unsigned pieces;
 	bool rpc, half_close;
 
 	if (size < 1)
 		return 0;
 	rpc = data[0] & 1;
 	half_close = data[0] & 2;
-	piece = (size_t)1 << (data[0] >> 2 & 7);          /* 1 .. 128 bytes at a time */
+	pieces = 1 + (data[0] >> 2 & 7);                   /* written in 1 .. 8 pieces */
 	for (size_t i = 1; i < size; i++) {
 		const char *t = data[i] >= 0xc0 ? TOKENS[(data[i] - 0xc0) % N_TOKENS] : NULL;
 		size_t tl = t ? strlen(t) : 1;
@@ -240,7 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			msg[n] = data[i];
 		n += tl;
 	}
-	converse(rpc ? rpc_path : uapi_path, msg, n, piece, half_close, &r);
+	converse(rpc ? rpc_path : uapi_path, msg, n, pieces, half_close, &r);
 	if (rpc)
 		check_rpc(&r);
 	else
