@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The multi-buffer ChaCha20-Poly1305 driver: it turns a burst of independent ops (each its
+ * own key, nonce, AD and length) into full SIMD batches for the kernels of
+ * struct wg_mb_impl, in chunks of WG_AEAD_CHUNK ops.
+ *
+ * ChaCha20. Every (op, block) pair is one lane; lanes are filled in op order across the
+ * whole chunk, so a long packet does not leave the other lanes idle, and the Poly1305 key
+ * block (counter 0) of each op is a lane like any other: it XORs into a zeroed 32-byte
+ * slot, which leaves the one-time key there.
+ *
+ * Poly1305. Ops are sorted by their number of MAC blocks, longest first, and taken
+ * impl->poly_lanes at a time, so the messages of one group have about the same length and
+ * few lanes wait for the longest one. Each MAC input (AD || pad16 || ciphertext || pad16 ||
+ * le64(ad_len) || le64(len)) is four segments of whole blocks: the AD's whole blocks and
+ * the ciphertext's whole blocks in place, and padded copies of their partial last blocks
+ * (the latter followed by the lengths block) in the chunk's scratch.
+ *
+ * Encrypt: one ChaCha20 pass over all the blocks (keys and text), then the MAC over the
+ * ciphertext, tags written behind the text. Decrypt: a ChaCha20 pass over the key blocks
+ * only, the MAC over the ciphertext, each tag compared in constant time (wg_equal), then a
+ * ChaCha20 pass over the text of the ops that verified; a failed op's text is wiped. No
+ * plaintext of a failed op is ever written.
+ *
+ * All scratch holding key material (state rows, one-time keys, computed tags, padded text)
+ * is wiped before returning.
+ */
+#include <string.h>
+
+#include "aead_internal.h"
+#include "wg_crypto.h"
+
+#define CHUNK WG_AEAD_CHUNK
+
+struct chunk {
+	uint32_t st[CHUNK + 1][16] __attribute__((aligned(64)));  /* + a dummy row */
+	uint8_t otk[CHUNK][32];
+	uint8_t tail_ad[CHUNK][16];
+	uint8_t tail_ct[CHUNK][32];          /* partial ciphertext block, lengths block */
+	uint8_t tag[CHUNK][16];
+	struct wg_aead_op *op[CHUNK];
+	unsigned order[CHUNK];               /* ops by MAC blocks, longest first */
+	unsigned n;
+	uint8_t sink[16];                    /* tags of idle poly lanes */
+};
+
+struct cc_fill {
+	struct wg_mb_chacha_batch b;
+	unsigned k;
+};
+
+static const uint8_t zero_block[64] __attribute__((aligned(64)));
+
+/* ---- ChaCha20 batches ---- */
+
+static void cc_flush(const struct wg_mb_impl *impl, struct chunk *c, struct cc_fill *f)
+{
+	if (f->k == 0)
+		return;
+	for (unsigned l = f->k; l < impl->chacha_lanes; l++) {
+		f->b.p[l] = c->sink;
+		f->b.ctr[l] = 0;
+		f->b.row[l] = CHUNK;
+		f->b.n[l] = 0;
+	}
+	impl->chacha(c->st, &f->b);
+	f->k = 0;
+}
+
+static inline void cc_add(const struct wg_mb_impl *impl, struct chunk *c,
+			  struct cc_fill *f, uint8_t *p, uint32_t row, uint32_t ctr, uint32_t n)
+{
+	unsigned k = f->k;
+
+	f->b.p[k] = p;
+	f->b.ctr[k] = ctr;
+	f->b.row[k] = row;
+	f->b.n[k] = n;
+	f->k = k + 1;
+	if (f->k == impl->chacha_lanes)
+		cc_flush(impl, c, f);
+}
+
+/* The text blocks of op i, counters 1 on. */
+static void cc_add_text(const struct wg_mb_impl *impl, struct chunk *c,
+			struct cc_fill *f, unsigned i)
+{
+	struct wg_aead_op *op = c->op[i];
+	uint32_t left = op->len, ctr = 1;
+	uint8_t *p = op->buf;
+
+	while (left >= 64) {
+		cc_add(impl, c, f, p, i, ctr++, 64);
+		p += 64;
+		left -= 64;
+	}
+	if (left)
+		cc_add(impl, c, f, p, i, ctr, left);
+}
+
+/* ---- the chunk ---- */
+
+static inline uint32_t blocks16(uint32_t len)
+{
+	return len / 16 + (len % 16 != 0);
+}
+
+static void chunk_init(struct chunk *c)
+{
+	static const uint32_t sigma[4] = { 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574 };
+	unsigned cnt[CHUNK], n = c->n;
+
+	memset(c->st[CHUNK], 0, sizeof(c->st[CHUNK]));
+	for (unsigned i = 0; i < n; i++) {
+		const struct wg_aead_op *op = c->op[i];
+		uint32_t *s = c->st[i];
+
+		memcpy(s, sigma, sizeof(sigma));
+		memcpy(s + 4, op->key, 32);
+		s[12] = 0;
+		memcpy(s + 13, op->nonce, 12);
+		memset(c->otk[i], 0, sizeof(c->otk[i]));
+		cnt[i] = blocks16(op->ad_len) + blocks16(op->len) + 1;
+	}
+	/* Insertion sort by MAC blocks, longest first; already sorted for uniform bursts. */
+	for (unsigned i = 0; i < n; i++) {
+		unsigned j = i;
+
+		while (j > 0 && cnt[c->order[j - 1]] < cnt[i]) {
+			c->order[j] = c->order[j - 1];
+			j--;
+		}
+		c->order[j] = i;
+	}
+}
+
+static void chunk_wipe(struct chunk *c)
+{
+	unsigned n = c->n;
+
+	wg_wipe(c->st, n * sizeof(c->st[0]));
+	wg_wipe(c->otk, n * sizeof(c->otk[0]));
+	wg_wipe(c->tail_ad, n * sizeof(c->tail_ad[0]));
+	wg_wipe(c->tail_ct, n * sizeof(c->tail_ct[0]));
+	wg_wipe(c->tag, n * sizeof(c->tag[0]));
+}
+
+/* The MAC of every op of the chunk; tags to buf + len (encrypt) or c->tag (decrypt). */
+static void chunk_mac(const struct wg_mb_impl *impl, struct chunk *c, bool encrypt)
+{
+	struct wg_mb_poly_group g;
+	unsigned lanes = impl->poly_lanes;
+
+	for (unsigned i = 0; i < c->n; i++) {
+		const struct wg_aead_op *op = c->op[i];
+		uint32_t ap = op->ad_len % 16, cp = op->len % 16;
+		uint8_t *t = c->tail_ct[i];
+
+		memset(c->tail_ad[i], 0, 16);
+		if (ap)
+			memcpy(c->tail_ad[i], op->ad + op->ad_len - ap, ap);
+		memset(t, 0, 16);
+		if (cp)
+			memcpy(t, op->buf + op->len - cp, cp);
+		for (int b = 0; b < 8; b++) {
+			t[16 + b] = (uint8_t)((uint64_t)op->ad_len >> (8 * b));
+			t[24 + b] = (uint8_t)((uint64_t)op->len >> (8 * b));
+		}
+	}
+	for (unsigned base = 0; base < c->n; base += lanes) {
+		for (unsigned l = 0; l < lanes; l++) {
+			const struct wg_aead_op *op;
+			unsigned i;
+
+			if (base + l >= c->n) {
+				for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++) {
+					g.p[s][l] = zero_block;
+					g.n[s][l] = 0;
+				}
+				g.key[l] = zero_block;
+				g.tag[l] = c->sink;
+				continue;
+			}
+			i = c->order[base + l];
+			op = c->op[i];
+			g.p[0][l] = op->ad_len >= 16 ? op->ad : zero_block;
+			g.n[0][l] = op->ad_len / 16;
+			g.p[1][l] = c->tail_ad[i];
+			g.n[1][l] = op->ad_len % 16 != 0;
+			g.p[2][l] = op->len >= 16 ? op->buf : zero_block;
+			g.n[2][l] = op->len / 16;
+			g.p[3][l] = op->len % 16 ? c->tail_ct[i] : c->tail_ct[i] + 16;
+			g.n[3][l] = 1 + (op->len % 16 != 0);
+			g.key[l] = c->otk[i];
+			g.tag[l] = encrypt ? op->buf + op->len : c->tag[i];
+		}
+		impl->poly(&g);
+	}
+}
+
+/* Gather the next chunk of ops with len below max_len; returns the index to go on from. */
+static unsigned chunk_take(struct chunk *c, struct wg_aead_op *ops, unsigned n, unsigned from,
+			   uint32_t max_len)
+{
+	c->n = 0;
+	for (; from < n && c->n < CHUNK; from++)
+		if (ops[from].len < max_len)
+			c->op[c->n++] = &ops[from];
+	return from;
+}
+
+unsigned wg_mb_encrypt(const struct wg_mb_impl *impl, struct wg_aead_op *ops, unsigned n,
+		       uint32_t max_len)
+{
+	struct chunk c;
+	struct cc_fill f;
+	unsigned done = 0;
+
+	for (unsigned next = 0; next < n;) {
+		next = chunk_take(&c, ops, n, next, max_len);
+		if (c.n == 0)
+			break;
+		chunk_init(&c);
+		f.k = 0;
+		for (unsigned i = 0; i < c.n; i++) {
+			cc_add(impl, &c, &f, c.otk[i], i, 0, 32);
+			cc_add_text(impl, &c, &f, i);
+		}
+		cc_flush(impl, &c, &f);
+		chunk_mac(impl, &c, true);
+		for (unsigned i = 0; i < c.n; i++)
+			c.op[i]->ok = true;
+		done += c.n;
+		chunk_wipe(&c);
+	}
+	return done;
+}
+
+unsigned wg_mb_decrypt(const struct wg_mb_impl *impl, struct wg_aead_op *ops, unsigned n,
+		       uint32_t max_len, const uint8_t *const *tags)
+{
+	struct chunk c;
+	struct cc_fill f;
+	unsigned good = 0;
+
+	for (unsigned next = 0; next < n;) {
+		next = chunk_take(&c, ops, n, next, max_len);
+		if (c.n == 0)
+			break;
+		chunk_init(&c);
+		f.k = 0;
+		for (unsigned i = 0; i < c.n; i++)
+			cc_add(impl, &c, &f, c.otk[i], i, 0, 32);
+		cc_flush(impl, &c, &f);
+		chunk_mac(impl, &c, false);
+		for (unsigned i = 0; i < c.n; i++) {
+			struct wg_aead_op *op = c.op[i];
+			const uint8_t *want = tags ? tags[op - ops] : op->buf + op->len;
+
+			op->ok = wg_equal(c.tag[i], want, WG_AEAD_TAG_LEN);
+			if (op->ok) {
+				cc_add_text(impl, &c, &f, i);
+				good++;
+			}
+		}
+		cc_flush(impl, &c, &f);
+		for (unsigned i = 0; i < c.n; i++)
+			if (!c.op[i]->ok)
+				wg_wipe(c.op[i]->buf, c.op[i]->len);
+		chunk_wipe(&c);
+	}
+	return good;
+}
