@@ -198,6 +198,10 @@ static void test_ref_rfc(void)
 			wg_mb_put_le32(got + 4 * w, out[w]);
 		CHECK_EQ(n, 64);
 		CHECK_MEM(got, want, 64);
+		memset(got, 0, 64);             /* libsodium agrees with the transcription */
+		crypto_stream_chacha20_ietf_xor_ic(got, got, 64, nonce,
+			(uint32_t)json_integer_value(json_object_get(t, "counter")), key);
+		CHECK_MEM(got, want, 64);
 		free(want);
 	}
 	json_array_foreach(json_object_get(root, "chacha20_encrypt"), i, t) {
@@ -213,6 +217,8 @@ static void test_ref_rfc(void)
 		CHECK_MEM(buf, ct, n);
 		wg_chacha20_ref_xor(buf, buf, n, key, ctr, nonce);      /* in place, back */
 		CHECK_MEM(buf, pt, n);
+		crypto_stream_chacha20_ietf_xor_ic(buf, pt, n, nonce, ctr, key);
+		CHECK_MEM(buf, ct, n);
 		free(pt);
 		free(ct);
 		free(buf);
@@ -223,6 +229,8 @@ static void test_ref_rfc(void)
 		CHECK(unhex_fixed(key, 32, jstr(t, "key")));
 		CHECK(unhex_fixed(want_tag, 16, jstr(t, "tag")));
 		wg_poly1305_ref(tag, msg, n, key);
+		CHECK_MEM(tag, want_tag, 16);
+		crypto_onetimeauth_poly1305(tag, msg, n, key);
 		CHECK_MEM(tag, want_tag, 16);
 		free(msg);
 	}
@@ -243,6 +251,14 @@ static void test_ref_rfc(void)
 		CHECK_MEM(tag, want_tag, 16);
 		CHECK(wg_aead_ref_open(buf, n, tag, ad, adlen, nonce, key));
 		CHECK_MEM(buf, pt, n);
+		{
+			unsigned long long clen;
+
+			crypto_aead_chacha20poly1305_ietf_encrypt(buf, &clen, pt, n, ad, adlen, NULL,
+								  nonce, key);
+			CHECK_MEM(buf, ct, n);
+			CHECK_MEM(buf + n, want_tag, 16);
+		}
 		/* And through every engine, one buffer and a burst of one. */
 		for (unsigned e = 0; e < n_engines; e++) {
 			struct wg_aead_op op = { .key = key, .ad = ad, .ad_len = (uint32_t)adlen,
