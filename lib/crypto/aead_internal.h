@@ -95,6 +95,10 @@ unsigned wg_mb_encrypt(const struct wg_mb_impl *impl, struct wg_aead_op *ops, un
 unsigned wg_mb_decrypt(const struct wg_mb_impl *impl, struct wg_aead_op *ops, unsigned n,
 		       uint32_t max_len, const uint8_t *const *tags);
 
+/* For the kernels' helpers, which must be inlined into their callers to share the
+ * callers' target ISA and registers. */
+#define INLINE static inline __attribute__((always_inline))
+
 /* Little-endian loads and stores (the compiler makes single moves of them). */
 static inline uint32_t wg_mb_le32(const uint8_t *p)
 {

@@ -22,8 +22,8 @@
  * ChaCha20 pass over the text of the ops that verified; a failed op's text is wiped. No
  * plaintext of a failed op is ever written.
  *
- * All scratch holding key material (state rows, one-time keys, computed tags, padded text)
- * is wiped before returning.
+ * The scratch holding secrets (state rows with the keys, one-time keys, computed tags) is
+ * wiped before returning; the padded copies hold only ciphertext, AD and lengths.
  */
 #include <string.h>
 
@@ -140,8 +140,6 @@ static void chunk_wipe(struct chunk *c)
 
 	wg_wipe(c->st, n * sizeof(c->st[0]));
 	wg_wipe(c->otk, n * sizeof(c->otk[0]));
-	wg_wipe(c->tail_ad, n * sizeof(c->tail_ad[0]));
-	wg_wipe(c->tail_ct, n * sizeof(c->tail_ct[0]));
 	wg_wipe(c->tag, n * sizeof(c->tag[0]));
 }
 
@@ -155,17 +153,23 @@ static void chunk_mac(const struct wg_mb_impl *impl, struct chunk *c, bool encry
 		const struct wg_aead_op *op = c->op[i];
 		uint32_t ap = op->ad_len % 16, cp = op->len % 16;
 		uint8_t *t = c->tail_ct[i];
+		uint64_t w[2] = { 0, 0 };
 
-		memset(c->tail_ad[i], 0, 16);
-		if (ap)
+		if (ap) {
+			memset(c->tail_ad[i], 0, 16);
 			memcpy(c->tail_ad[i], op->ad + op->ad_len - ap, ap);
-		memset(t, 0, 16);
-		if (cp)
-			memcpy(t, op->buf + op->len - cp, cp);
-		for (int b = 0; b < 8; b++) {
-			t[16 + b] = (uint8_t)((uint64_t)op->ad_len >> (8 * b));
-			t[24 + b] = (uint8_t)((uint64_t)op->len >> (8 * b));
 		}
+		if (cp) {
+			/* The 16 bytes from the partial block on are inside the buffer (the tag
+			 * follows the text); keep the cp of them that are text. Ciphertext,
+			 * lengths and AD are public: this scratch needs no wiping. */
+			memcpy(w, op->buf + op->len - cp, 16);
+			w[0] &= cp >= 8 ? ~0ull : (1ull << (8 * cp)) - 1;
+			w[1] &= cp > 8 ? (1ull << (8 * (cp - 8))) - 1 : 0;
+		}
+		memcpy(t, w, 16);
+		wg_put_le64(t + 16, op->ad_len);
+		wg_put_le64(t + 24, op->len);
 	}
 	for (unsigned base = 0; base < c->n; base += lanes) {
 		for (unsigned l = 0; l < lanes; l++) {

@@ -18,7 +18,7 @@
 #define T256 __attribute__((target("avx2,bmi2")))
 
 /* Transpose 8 rows of 8 words (row i in v[i]). */
-static inline T256 void transpose8(__m256i v[8])
+INLINE T256 void transpose8(__m256i v[8])
 {
 	__m256i t[8], u[8];
 

@@ -17,7 +17,7 @@
 #define T512 __attribute__((target("avx512f,avx512bw,avx512vl,bmi2")))
 
 /* Transpose a 16x16 matrix of 32-bit words held in 16 zmm (row i in v[i]). */
-static inline T512 void transpose16(__m512i v[16])
+INLINE T512 void transpose16(__m512i v[16])
 {
 	__m512i t[16], u[16];
 

@@ -40,7 +40,7 @@ struct vec8 {
 };
 
 /* h = (h + m) r for the lanes of `active` (all lanes when full is true). */
-static inline TIFMA void step(struct vec8 *v, __m512i lo, __m512i hi, __mmask8 active,
+INLINE TIFMA void step(struct vec8 *v, __m512i lo, __m512i hi, __mmask8 active,
 			      bool full)
 {
 	const __m512i m44 = _mm512_set1_epi64((long long)M44);
@@ -96,7 +96,7 @@ static inline TIFMA void step(struct vec8 *v, __m512i lo, __m512i hi, __mmask8 a
 }
 
 /* Rows z[l] = four blocks of lane l; out lo[j], hi[j] = the halves of block j, by lane. */
-static inline TIFMA void transpose8(const __m512i z[8], __m512i lo[4], __m512i hi[4])
+INLINE TIFMA void transpose8(const __m512i z[8], __m512i lo[4], __m512i hi[4])
 {
 	__m512i a[4], b[4];
 
