@@ -98,6 +98,9 @@ unsigned wg_mb_decrypt(const struct wg_mb_impl *impl, struct wg_aead_op *ops, un
 /* For the kernels' helpers, which must be inlined into their callers to share the
  * callers' target ISA and registers. */
 #define INLINE static inline __attribute__((always_inline))
+/* Loops over the vectors of a kernel are unrolled fully, so that arrays of vectors become
+ * registers instead of stack slots. */
+#define UNROLL _Pragma("GCC unroll 16")
 
 /* Little-endian loads and stores (the compiler makes single moves of them). */
 static inline uint32_t wg_mb_le32(const uint8_t *p)

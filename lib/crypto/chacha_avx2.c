@@ -22,6 +22,7 @@ INLINE T256 void transpose8(__m256i v[8])
 {
 	__m256i t[8], u[8];
 
+	UNROLL
 	for (int g = 0; g < 2; g++) {
 		__m256i a = v[4 * g], b = v[4 * g + 1], c = v[4 * g + 2], d = v[4 * g + 3];
 
@@ -34,6 +35,7 @@ INLINE T256 void transpose8(__m256i v[8])
 		u[4 * g + 2] = _mm256_unpacklo_epi64(t[4 * g + 1], t[4 * g + 3]);
 		u[4 * g + 3] = _mm256_unpackhi_epi64(t[4 * g + 1], t[4 * g + 3]);
 	}
+	UNROLL
 	for (int j = 0; j < 4; j++) {
 		v[j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
 		v[4 + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
@@ -71,17 +73,20 @@ static T256 void chacha8(const uint32_t (*st)[16], const struct wg_mb_chacha_bat
 	uint8_t ks[64];
 	bool partial = false;
 
+	UNROLL
 	for (int l = 0; l < 8; l++) {
 		lo[l] = _mm256_load_si256((const __m256i *)st[b->row[l]]);
 		hi[l] = _mm256_load_si256((const __m256i *)(st[b->row[l]] + 8));
 	}
 	transpose8(lo);
 	transpose8(hi);
+	UNROLL
 	for (int w = 0; w < 8; w++) {
 		x[w] = lo[w];
 		x[8 + w] = hi[w];
 	}
 	x[12] = _mm256_loadu_si256((const __m256i *)b->ctr);
+	UNROLL
 	for (int w = 0; w < 16; w++)
 		in[w] = x[w];
 
@@ -95,6 +100,7 @@ static T256 void chacha8(const uint32_t (*st)[16], const struct wg_mb_chacha_bat
 		QR(x[2], x[7], x[8], x[13]);
 		QR(x[3], x[4], x[9], x[14]);
 	}
+	UNROLL
 	for (int w = 0; w < 8; w++) {
 		lo[w] = _mm256_add_epi32(x[w], in[w]);
 		hi[w] = _mm256_add_epi32(x[8 + w], in[8 + w]);
@@ -102,6 +108,7 @@ static T256 void chacha8(const uint32_t (*st)[16], const struct wg_mb_chacha_bat
 	transpose8(lo);
 	transpose8(hi);
 
+	UNROLL
 	for (int l = 0; l < 8; l++) {
 		uint8_t *p = b->p[l];
 		uint32_t n = b->n[l];

@@ -22,6 +22,7 @@ INLINE T512 void transpose16(__m512i v[16])
 	__m512i t[16], u[16];
 
 	/* Within each 128-bit lane, 4x4 transposes of rows 4g..4g+3. */
+	UNROLL
 	for (int g = 0; g < 4; g++) {
 		__m512i a = v[4 * g], b = v[4 * g + 1], c = v[4 * g + 2], d = v[4 * g + 3];
 
@@ -35,6 +36,7 @@ INLINE T512 void transpose16(__m512i v[16])
 		u[4 * g + 3] = _mm512_unpackhi_epi64(t[4 * g + 1], t[4 * g + 3]);
 	}
 	/* Then a 4x4 transpose of 128-bit blocks across u[j], u[4+j], u[8+j], u[12+j]. */
+	UNROLL
 	for (int j = 0; j < 4; j++) {
 		__m512i a0 = u[j], a1 = u[4 + j], a2 = u[8 + j], a3 = u[12 + j];
 		__m512i b0 = _mm512_shuffle_i32x4(a0, a1, 0x44);
@@ -82,10 +84,12 @@ static T512 void chacha16(const uint32_t (*st)[16], const struct wg_mb_chacha_ba
 {
 	__m512i x[16], in[16];
 
+	UNROLL
 	for (int l = 0; l < 16; l++)
 		x[l] = _mm512_load_si512(st[b->row[l]]);
 	transpose16(x);
 	x[12] = _mm512_loadu_si512(b->ctr);
+	UNROLL
 	for (int w = 0; w < 16; w++)
 		in[w] = x[w];
 
@@ -95,10 +99,12 @@ static T512 void chacha16(const uint32_t (*st)[16], const struct wg_mb_chacha_ba
 		QR4(x[0], x[5], x[10], x[15], x[1], x[6], x[11], x[12],
 		    x[2], x[7], x[8], x[13], x[3], x[4], x[9], x[14]);
 	}
+	UNROLL
 	for (int w = 0; w < 16; w++)
 		x[w] = _mm512_add_epi32(x[w], in[w]);
 	transpose16(x);
 
+	UNROLL
 	for (int l = 0; l < 16; l++) {
 		__mmask64 m = _bzhi_u64(~0ull, b->n[l]);
 		__m512i d = _mm512_maskz_loadu_epi8(m, b->p[l]);

@@ -67,6 +67,7 @@ static inline T256 void step(struct vec4 *v, __m256i lo, __m256i hi, __m256i act
 	c = _mm256_srli_epi64(d[3], 26); d[3] = _mm256_and_si256(d[3], m); d[4] = ADD(d[4], c);
 #undef MUL
 #undef ADD
+	UNROLL
 	for (int i = 0; i < 5; i++)
 		v->h[i] = _mm256_blendv_epi8(v->h[i], d[i], active);
 }
@@ -78,6 +79,7 @@ static inline T256 void load4(const uint8_t *const *p, const uint32_t *n, uint32
 	__m128i b[4];
 	__m256i x, y;
 
+	UNROLL
 	for (int l = 0; l < 4; l++) {
 		const uint8_t *a = t < n[l] ? p[l] + 16 * t : zero16;
 
@@ -94,15 +96,19 @@ static T256 void segment(struct vec4 v[2], const uint8_t *const *p, const uint32
 	uint32_t maxn = 0;
 	__m256i nv[2];
 
+	UNROLL
 	for (int l = 0; l < NL; l++)
 		maxn = n[l] > maxn ? n[l] : maxn;
+	UNROLL
 	for (int g = 0; g < 2; g++)
 		nv[g] = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(n + 4 * g)));
 	for (uint32_t t = 0; t < maxn; t++) {
 		__m256i lo[2], hi[2], tv = _mm256_set1_epi64x(t);
 
+		UNROLL
 		for (int g = 0; g < 2; g++)
 			load4(p + 4 * g, n + 4 * g, t, &lo[g], &hi[g]);
+		UNROLL
 		for (int g = 0; g < 2; g++)
 			step(&v[g], lo[g], hi[g], _mm256_cmpgt_epi64(nv[g], tv));
 	}
@@ -114,6 +120,7 @@ static void finish(uint64_t h64[5], const uint8_t *key, uint8_t *tag)
 	uint32_t h[5], g[5], c, mask, s[4];
 	uint64_t f;
 
+	UNROLL
 	for (int i = 0; i < 5; i++)
 		h[i] = (uint32_t)h64[i];
 	memcpy(s, key + 16, 16);
@@ -130,6 +137,7 @@ static void finish(uint64_t h64[5], const uint8_t *key, uint8_t *tag)
 	g[3] = h[3] + c; c = g[3] >> 26; g[3] &= M26;
 	g[4] = h[4] + c - (1u << 26);
 	mask = (g[4] >> 31) - 1;
+	UNROLL
 	for (int i = 0; i < 5; i++)
 		h[i] = (h[i] & ~mask) | (g[i] & mask);
 
@@ -154,7 +162,9 @@ T256 void wg_mb_poly_avx2(const struct wg_mb_poly_group *grp)
 	} sec;
 	struct vec4 v[2];
 
+	UNROLL
 	for (int g = 0; g < 2; g++) {
+		UNROLL
 		for (int l = 0; l < 4; l++) {
 			const uint8_t *k = grp->key[4 * g + l];
 
@@ -169,6 +179,7 @@ T256 void wg_mb_poly_avx2(const struct wg_mb_poly_group *grp)
 			sec.r[3][l] = (sec.t[l][2] >> 14 | sec.t[l][3] << 18) & M26;
 			sec.r[4][l] = sec.t[l][3] >> 8;
 		}
+		UNROLL
 		for (int i = 0; i < 5; i++) {
 			v[g].r[i] = _mm256_loadu_si256((const __m256i *)sec.r[i]);
 			v[g].s[i] = _mm256_add_epi64(v[g].r[i], _mm256_slli_epi64(v[g].r[i], 2));
@@ -177,10 +188,14 @@ T256 void wg_mb_poly_avx2(const struct wg_mb_poly_group *grp)
 	}
 	for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++)
 		segment(v, grp->p[s], grp->n[s]);
+	UNROLL
 	for (int g = 0; g < 2; g++) {
+		UNROLL
 		for (int i = 0; i < 5; i++)
 			_mm256_storeu_si256((__m256i *)sec.h[i], v[g].h[i]);
+		UNROLL
 		for (int l = 0; l < 4; l++) {
+			UNROLL
 			for (int i = 0; i < 5; i++)
 				sec.lane[i] = sec.h[i][l];
 			finish(sec.lane, grp->key[4 * g + l], grp->tag[4 * g + l]);

@@ -24,10 +24,7 @@
  * multipliers take (r0, r1 < 2^44, r2 < 2^36 after clamping, 20 r1 < 2^49).
  */
 #include <immintrin.h>
-#include <string.h>
-
 #include "aead_internal.h"
-#include "wg_crypto.h"
 
 #define TIFMA __attribute__((target("avx512f,avx512bw,avx512vl,avx512ifma,bmi2")))
 
@@ -100,10 +97,12 @@ INLINE TIFMA void transpose8(const __m512i z[8], __m512i lo[4], __m512i hi[4])
 {
 	__m512i a[4], b[4];
 
+	UNROLL
 	for (int p = 0; p < 4; p++) {
 		a[p] = _mm512_unpacklo_epi64(z[2 * p], z[2 * p + 1]);
 		b[p] = _mm512_unpackhi_epi64(z[2 * p], z[2 * p + 1]);
 	}
+	UNROLL
 	for (int k = 0; k < 2; k++) {
 		__m512i *src = k ? b : a, *dst = k ? hi : lo;
 		__m512i c0 = _mm512_shuffle_i64x2(src[0], src[1], 0x44);
@@ -119,15 +118,15 @@ INLINE TIFMA void transpose8(const __m512i z[8], __m512i lo[4], __m512i hi[4])
 }
 
 /* One segment of every lane: n[l] blocks from p[l]. */
-static TIFMA void segment(struct vec8 v[NG], const uint8_t *const *p, const uint32_t *n)
+INLINE TIFMA void segment(struct vec8 v[NG], const uint8_t *const *p, const uint32_t *n)
 {
-	uint32_t maxn = 0, minn = UINT32_MAX;
+	const __m512i nn = _mm512_loadu_si512(n);       /* the 16 counts */
+	uint32_t maxn = _mm512_reduce_max_epu32(nn), minn = _mm512_reduce_min_epu32(nn);
 	__m512i nv[NG];
 
-	for (unsigned l = 0; l < WG_MB_MAX_POLY; l++) {
-		maxn = n[l] > maxn ? n[l] : maxn;
-		minn = n[l] < minn ? n[l] : minn;
-	}
+	if (maxn == 0)
+		return;
+	UNROLL
 	for (int g = 0; g < NG; g++)
 		nv[g] = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)(n + 8 * g)));
 
@@ -136,58 +135,78 @@ static TIFMA void segment(struct vec8 v[NG], const uint8_t *const *p, const uint
 		__m512i z[8];
 
 		if (t + 4 <= minn) {
+			UNROLL
 			for (int g = 0; g < NG; g++) {
+				UNROLL
 				for (int l = 0; l < 8; l++)
 					z[l] = _mm512_loadu_si512(p[8 * g + l] + 16 * t);
 				transpose8(z, lo[g], hi[g]);
 			}
+			UNROLL
 			for (int j = 0; j < 4; j++)
+				UNROLL
 				for (int g = 0; g < NG; g++)
 					step(&v[g], lo[g][j], hi[g][j], 0xff, true);
 			continue;
 		}
-		for (int g = 0; g < NG; g++) {
-			for (int l = 0; l < 8; l++) {
-				uint32_t nl = n[8 * g + l], left = nl > t ? nl - t : 0;
-				uint32_t k = left < 4 ? left : 4;
-				const uint8_t *a = k ? p[8 * g + l] + 16 * t : p[8 * g + l];
+		/* Some lane has fewer than four blocks left: masked loads (nothing is read
+		 * past a lane's blocks) and masked steps. */
+		{
+			uint32_t left[WG_MB_MAX_POLY];
+			const __m512i tt = _mm512_set1_epi32((int)t);
+			/* Blocks each lane has left here, at most 4: min(max(n, t) - t, 4). */
+			__m512i k = _mm512_min_epu32(_mm512_sub_epi32(_mm512_max_epu32(nn, tt), tt),
+						     _mm512_set1_epi32(4));
 
-				z[l] = _mm512_maskz_loadu_epi64((__mmask8)_bzhi_u32(0xff, 2 * k), a);
+			_mm512_storeu_si512(left, k);
+			UNROLL
+			for (int g = 0; g < NG; g++) {
+				UNROLL
+				for (int l = 0; l < 8; l++) {
+					uint32_t kl = left[8 * g + l];
+					const uint8_t *a = p[8 * g + l] + (kl ? 16 * t : 0);
+
+					z[l] = _mm512_maskz_loadu_epi64(
+						(__mmask8)_bzhi_u32(0xff, 2 * kl), a);
+				}
+				transpose8(z, lo[g], hi[g]);
 			}
-			transpose8(z, lo[g], hi[g]);
 		}
-		for (uint32_t j = 0; j < 4 && t + j < maxn; j++)
+		UNROLL
+		for (uint32_t j = 0; j < 4; j++) {
+			if (t + j >= maxn)
+				break;
+			UNROLL
 			for (int g = 0; g < NG; g++) {
 				__mmask8 act = _mm512_cmpgt_epu64_mask(nv[g],
 								       _mm512_set1_epi64(t + j));
 
 				step(&v[g], lo[g][j], hi[g][j], act, false);
 			}
+		}
 	}
+}
+
+/* Eight 64-bit words from each of the lanes' pointers ptr[0..7], at offset off. */
+INLINE TIFMA __m512i gather8(const uint8_t *const *ptr, int off)
+{
+	__m512i a = _mm512_add_epi64(_mm512_loadu_si512(ptr), _mm512_set1_epi64(off));
+
+	return _mm512_i64gather_epi64(a, (const void *)0, 1);
 }
 
 TIFMA void wg_mb_poly_ifma(const struct wg_mb_poly_group *grp)
 {
 	const __m512i m44 = _mm512_set1_epi64((long long)M44);
 	const __m512i m42 = _mm512_set1_epi64((long long)M42);
-	struct {
-		uint64_t rl[8], rh[8], sl[8], sh[8], w0[8], w1[8];
-	} sec;
 	struct vec8 v[NG];
 
+	UNROLL
 	for (int g = 0; g < NG; g++) {
-		__m512i rl, rh;
+		__m512i rl = gather8(grp->key + 8 * g, 0), rh = gather8(grp->key + 8 * g, 8);
 
-		for (int l = 0; l < 8; l++) {
-			const uint8_t *k = grp->key[8 * g + l];
-
-			memcpy(&sec.rl[l], k, 8);
-			memcpy(&sec.rh[l], k + 8, 8);
-		}
-		rl = _mm512_and_si512(_mm512_loadu_si512(sec.rl),
-				      _mm512_set1_epi64(0x0ffffffc0fffffffll));
-		rh = _mm512_and_si512(_mm512_loadu_si512(sec.rh),
-				      _mm512_set1_epi64(0x0ffffffc0ffffffcll));
+		rl = _mm512_and_si512(rl, _mm512_set1_epi64(0x0ffffffc0fffffffll));
+		rh = _mm512_and_si512(rh, _mm512_set1_epi64(0x0ffffffc0ffffffcll));
 		v[g].r0 = _mm512_and_si512(rl, m44);
 		v[g].r1 = _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(rl, 44),
 							   _mm512_slli_epi64(rh, 20)), m44);
@@ -202,8 +221,10 @@ TIFMA void wg_mb_poly_ifma(const struct wg_mb_poly_group *grp)
 	for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++)
 		segment(v, grp->p[s], grp->n[s]);
 
+	UNROLL
 	for (int g = 0; g < NG; g++) {
 		__m512i h0 = v[g].h0, h1 = v[g].h1, h2 = v[g].h2, c, g0, g1, g2, w0, w1, s0, s1;
+		__m512i lo, hi;
 		__mmask8 big, carry;
 
 		/* Carry fully: h < 2^130 + a little. */
@@ -231,26 +252,25 @@ TIFMA void wg_mb_poly_ifma(const struct wg_mb_poly_group *grp)
 		h2 = _mm512_mask_mov_epi64(h2, big, g2);
 
 		/* Two 64-bit words, plus s with the carry between them. */
-		for (int l = 0; l < 8; l++) {
-			const uint8_t *k = grp->key[8 * g + l];
-
-			memcpy(&sec.sl[l], k + 16, 8);
-			memcpy(&sec.sh[l], k + 24, 8);
-		}
-		s0 = _mm512_loadu_si512(sec.sl);
-		s1 = _mm512_loadu_si512(sec.sh);
+		s0 = gather8(grp->key + 8 * g, 16);
+		s1 = gather8(grp->key + 8 * g, 24);
 		w0 = _mm512_or_si512(h0, _mm512_slli_epi64(h1, 44));
 		w1 = _mm512_or_si512(_mm512_srli_epi64(h1, 20), _mm512_slli_epi64(h2, 24));
 		w0 = _mm512_add_epi64(w0, s0);
 		carry = _mm512_cmplt_epu64_mask(w0, s0);
 		w1 = _mm512_add_epi64(w1, s1);
 		w1 = _mm512_mask_add_epi64(w1, carry, w1, _mm512_set1_epi64(1));
-		_mm512_storeu_si512(sec.w0, w0);
-		_mm512_storeu_si512(sec.w1, w1);
-		for (int l = 0; l < 8; l++) {
-			memcpy(grp->tag[8 * g + l], &sec.w0[l], 8);
-			memcpy(grp->tag[8 * g + l] + 8, &sec.w1[l], 8);
-		}
+
+		/* Lane 2k's tag is 128-bit lane k of lo, lane 2k+1's of hi. */
+		lo = _mm512_unpacklo_epi64(w0, w1);
+		hi = _mm512_unpackhi_epi64(w0, w1);
+		_mm_storeu_si128((__m128i *)grp->tag[8 * g + 0], _mm512_castsi512_si128(lo));
+		_mm_storeu_si128((__m128i *)grp->tag[8 * g + 1], _mm512_castsi512_si128(hi));
+		_mm_storeu_si128((__m128i *)grp->tag[8 * g + 2], _mm512_extracti32x4_epi32(lo, 1));
+		_mm_storeu_si128((__m128i *)grp->tag[8 * g + 3], _mm512_extracti32x4_epi32(hi, 1));
+		_mm_storeu_si128((__m128i *)grp->tag[8 * g + 4], _mm512_extracti32x4_epi32(lo, 2));
+		_mm_storeu_si128((__m128i *)grp->tag[8 * g + 5], _mm512_extracti32x4_epi32(hi, 2));
+		_mm_storeu_si128((__m128i *)grp->tag[8 * g + 6], _mm512_extracti32x4_epi32(lo, 3));
+		_mm_storeu_si128((__m128i *)grp->tag[8 * g + 7], _mm512_extracti32x4_epi32(hi, 3));
 	}
-	wg_wipe(&sec, sizeof(sec));
 }
