@@ -41,8 +41,10 @@ bool wg_aead_ref_open(uint8_t *buf, size_t len, const uint8_t tag[16], const uin
 /*
  * A batch of ChaCha20 blocks, one per lane. Lane l computes the block `ctr[l]` of the
  * state row st[row[l]] (words 0..3 the constants, 4..11 the key, 12 ignored, 13..15 the
- * nonce) and XORs its first n[l] bytes (0..64) into p[l]. A lane with n 0 touches nothing.
+ * nonce) and XORs its first n[l] bytes (0..64) into p[l]; with WG_MB_STORE added to n[l]
+ * it stores them instead (the Poly1305 key block). A lane with n 0 touches nothing.
  */
+#define WG_MB_STORE 0x80u
 struct wg_mb_chacha_batch {
 	uint8_t *p[WG_MB_MAX_LANES];
 	uint32_t ctr[WG_MB_MAX_LANES];

@@ -111,9 +111,11 @@ static T256 void chacha8(const uint32_t (*st)[16], const struct wg_mb_chacha_bat
 	UNROLL
 	for (int l = 0; l < 8; l++) {
 		uint8_t *p = b->p[l];
-		uint32_t n = b->n[l];
+		uint32_t n = b->n[l] & ~WG_MB_STORE;
 
-		if (n == 64) {
+		if (b->n[l] == (WG_MB_STORE | 32)) {
+			_mm256_storeu_si256((__m256i *)p, lo[l]);
+		} else if (n == 64) {
 			__m256i d0 = _mm256_loadu_si256((const __m256i *)p);
 			__m256i d1 = _mm256_loadu_si256((const __m256i *)(p + 32));
 
@@ -122,8 +124,11 @@ static T256 void chacha8(const uint32_t (*st)[16], const struct wg_mb_chacha_bat
 		} else if (n > 0) {
 			_mm256_storeu_si256((__m256i *)ks, lo[l]);
 			_mm256_storeu_si256((__m256i *)(ks + 32), hi[l]);
-			for (uint32_t i = 0; i < n; i++)
-				p[i] ^= ks[i];
+			if (b->n[l] & WG_MB_STORE)
+				memcpy(p, ks, n);
+			else
+				for (uint32_t i = 0; i < n; i++)
+					p[i] ^= ks[i];
 			partial = true;
 		}
 	}

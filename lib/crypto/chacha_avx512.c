@@ -6,7 +6,7 @@
  * shuffles at all. The lanes' state rows go in, and their keystream blocks come out,
  * through one 16x16 transpose of 32-bit words each (unpack, unpack, vshufi32x4 twice), and
  * the keystream is XORed straight into the buffers with byte-masked loads and stores
- * (AVX512BW), so a partial last block needs no copy.
+ * (AVX512BW), so a partial last block needs no copy; a key block is stored without a load.
  *
  * Compiled for AVX-512 by function attributes only; callers check wg_mb_avx512_usable().
  */
@@ -106,10 +106,10 @@ static T512 void chacha16(const uint32_t (*st)[16], const struct wg_mb_chacha_ba
 
 	UNROLL
 	for (int l = 0; l < 16; l++) {
-		__mmask64 m = _bzhi_u64(~0ull, b->n[l]);
-		__m512i d = _mm512_maskz_loadu_epi8(m, b->p[l]);
+		uint32_t n = b->n[l] & ~WG_MB_STORE, ld = b->n[l] & WG_MB_STORE ? 0 : n;
+		__m512i d = _mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, ld), b->p[l]);
 
-		_mm512_mask_storeu_epi8(b->p[l], m, _mm512_xor_si512(d, x[l]));
+		_mm512_mask_storeu_epi8(b->p[l], _bzhi_u64(~0ull, n), _mm512_xor_si512(d, x[l]));
 	}
 }
 
