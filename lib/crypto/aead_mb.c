@@ -160,8 +160,11 @@ static void chunk_wipe(struct chunk *c)
 	wg_wipe(c->tag, n * sizeof(c->tag[0]));
 }
 
-/* The MAC of every op of the chunk; tags to buf + len (encrypt) or c->tag (decrypt). */
-static void chunk_mac(const struct wg_mb_impl *impl, struct chunk *c, bool encrypt)
+/* The MAC of every op of the chunk; tags to buf + len (encrypt) or c->tag (decrypt).
+ * tag_follows: each buffer has the 16 bytes of a tag behind its text (false only for
+ * one-buffer decryption, whose output buffer holds just the text). */
+static void chunk_mac(const struct wg_mb_impl *impl, struct chunk *c, bool encrypt,
+		      bool tag_follows)
 {
 	struct wg_mb_poly_group g;
 	unsigned lanes = impl->poly_lanes;
@@ -176,13 +179,15 @@ static void chunk_mac(const struct wg_mb_impl *impl, struct chunk *c, bool encry
 			memset(c->tail_ad[i], 0, 16);
 			memcpy(c->tail_ad[i], op->ad + op->ad_len - ap, ap);
 		}
-		if (cp) {
+		if (cp && tag_follows) {
 			/* The 16 bytes from the partial block on are inside the buffer (the tag
 			 * follows the text); keep the cp of them that are text. Ciphertext,
 			 * lengths and AD are public: this scratch needs no wiping. */
 			memcpy(w, op->buf + op->len - cp, 16);
 			w[0] &= cp >= 8 ? ~0ull : (1ull << (8 * cp)) - 1;
 			w[1] &= cp > 8 ? (1ull << (8 * (cp - 8))) - 1 : 0;
+		} else if (cp) {
+			memcpy(w, op->buf + op->len - cp, cp);
 		}
 		memcpy(t, w, 16);
 		wg_put_le64(t + 16, op->ad_len);
@@ -248,7 +253,7 @@ unsigned wg_mb_encrypt(const struct wg_mb_impl *impl, struct wg_aead_op *ops, un
 			cc_add_text(impl, &c, &f, i);
 		}
 		cc_flush(impl, &c, &f);
-		chunk_mac(impl, &c, true);
+		chunk_mac(impl, &c, true, true);
 		for (unsigned i = 0; i < c.n; i++)
 			c.op[i]->ok = true;
 		done += c.n;
@@ -273,7 +278,7 @@ unsigned wg_mb_decrypt(const struct wg_mb_impl *impl, struct wg_aead_op *ops, un
 		for (unsigned i = 0; i < c.n; i++)
 			cc_add(impl, &c, &f, c.otk[i], i, 0, WG_MB_STORE | 32);
 		cc_flush(impl, &c, &f);
-		chunk_mac(impl, &c, false);
+		chunk_mac(impl, &c, false, tags == NULL);
 		for (unsigned i = 0; i < c.n; i++) {
 			struct wg_aead_op *op = c.op[i];
 			const uint8_t *want = tags ? tags[op - ops] : op->buf + op->len;

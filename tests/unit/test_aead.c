@@ -637,6 +637,24 @@ static void diff_round(struct wg_aead *a, unsigned n, bool big_lengths)
 		CHECK_MEM(ops[i].buf, d[i].expect, ops[i].len + TAG);
 		CHECK_EQ(ops[i].buf[ops[i].len + TAG], 0x5a);
 	}
+	/* The first op through the one-buffer calls too, out of place, into buffers of
+	 * exactly the size the API promises (len + 16 to encrypt into, len to decrypt into). */
+	{
+		uint8_t *sealed = xmalloc(ops[0].len + TAG), *plain = xmalloc(ops[0].len);
+
+		CHECK(wg_aead_encrypt(a, sealed, d[0].plain, ops[0].len, ops[0].ad, ops[0].ad_len,
+				      ops[0].nonce, ops[0].key));
+		CHECK_MEM(sealed, d[0].expect, ops[0].len + TAG);
+		CHECK(wg_aead_decrypt(a, plain, sealed, ops[0].len, ops[0].ad, ops[0].ad_len,
+				      ops[0].nonce, ops[0].key));
+		CHECK_MEM(plain, d[0].plain, ops[0].len);
+		sealed[ops[0].len + rng_below(TAG)] ^= 1;
+		CHECK(!wg_aead_decrypt(a, plain, sealed, ops[0].len, ops[0].ad, ops[0].ad_len,
+				       ops[0].nonce, ops[0].key));
+		CHECK(wg_is_zero(plain, ops[0].len));
+		free(sealed);
+		free(plain);
+	}
 
 	/* Corrupt about a quarter: a ciphertext bit, a tag bit or an AD bit. */
 	for (unsigned i = 0; i < n; i++) {
