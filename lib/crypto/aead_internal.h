@@ -67,6 +67,7 @@ struct wg_mb_poly_group {
 	uint32_t n[WG_MB_POLY_SEGS][WG_MB_MAX_POLY];
 	const uint8_t *key[WG_MB_MAX_POLY];     /* 32 bytes: r (clamped here), s */
 	uint8_t *tag[WG_MB_MAX_POLY];           /* 16 bytes out */
+	uint32_t max[WG_MB_POLY_SEGS], min[WG_MB_POLY_SEGS];  /* of n[s][], over the lanes */
 };
 
 struct wg_mb_impl {

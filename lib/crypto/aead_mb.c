@@ -194,6 +194,10 @@ static void chunk_mac(const struct wg_mb_impl *impl, struct chunk *c, bool encry
 		wg_put_le64(t + 24, op->len);
 	}
 	for (unsigned base = 0; base < c->n; base += lanes) {
+		for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++) {
+			g.max[s] = 0;
+			g.min[s] = UINT32_MAX;
+		}
 		for (unsigned l = 0; l < lanes; l++) {
 			const struct wg_aead_op *op;
 			unsigned i;
@@ -220,6 +224,11 @@ static void chunk_mac(const struct wg_mb_impl *impl, struct chunk *c, bool encry
 			g.key[l] = c->otk[i];
 			g.tag[l] = encrypt ? op->buf + op->len : c->tag[i];
 		}
+		for (unsigned l = 0; l < lanes; l++)
+			for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++) {
+				g.max[s] = g.n[s][l] > g.max[s] ? g.n[s][l] : g.max[s];
+				g.min[s] = g.n[s][l] < g.min[s] ? g.n[s][l] : g.min[s];
+			}
 		impl->poly(&g);
 	}
 }

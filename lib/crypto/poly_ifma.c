@@ -117,15 +117,35 @@ INLINE TIFMA void transpose8(const __m512i z[8], __m512i lo[4], __m512i hi[4])
 	}
 }
 
-/* One segment of every lane: n[l] blocks from p[l]. */
-INLINE TIFMA void segment(struct vec8 v[NG], const uint8_t *const *p, const uint32_t *n)
+/* Block t of lanes 8g..8g+7 (nothing read for a lane with n <= t): lo and hi halves. */
+INLINE TIFMA void load1(const uint8_t *const *p, const uint32_t *n, uint32_t t,
+			__m512i *lo, __m512i *hi)
+{
+	const __m512i ilo = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+	const __m512i ihi = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+	__m128i x[8];
+	__m512i a, b;
+
+	UNROLL
+	for (int l = 0; l < 8; l++)
+		x[l] = _mm_maskz_loadu_epi64(n[l] > t ? 3 : 0, p[l] + (n[l] > t ? 16 * t : 0));
+	a = _mm512_inserti32x4(_mm512_castsi128_si512(x[0]), x[1], 1);
+	a = _mm512_inserti32x4(a, x[2], 2);
+	a = _mm512_inserti32x4(a, x[3], 3);
+	b = _mm512_inserti32x4(_mm512_castsi128_si512(x[4]), x[5], 1);
+	b = _mm512_inserti32x4(b, x[6], 2);
+	b = _mm512_inserti32x4(b, x[7], 3);
+	*lo = _mm512_permutex2var_epi64(a, ilo, b);
+	*hi = _mm512_permutex2var_epi64(a, ihi, b);
+}
+
+/* One segment of every lane: n[l] blocks from p[l]; maxn and minn over the lanes. */
+INLINE TIFMA void segment(struct vec8 v[NG], const uint8_t *const *p, const uint32_t *n,
+			  uint32_t maxn, uint32_t minn)
 {
 	const __m512i nn = _mm512_loadu_si512(n);       /* the 16 counts */
-	uint32_t maxn = _mm512_reduce_max_epu32(nn), minn = _mm512_reduce_min_epu32(nn);
 	__m512i nv[NG];
 
-	if (maxn == 0)
-		return;
 	UNROLL
 	for (int g = 0; g < NG; g++)
 		nv[g] = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)(n + 8 * g)));
@@ -148,6 +168,21 @@ INLINE TIFMA void segment(struct vec8 v[NG], const uint8_t *const *p, const uint
 				for (int g = 0; g < NG; g++)
 					step(&v[g], lo[g][j], hi[g][j], 0xff, true);
 			continue;
+		}
+		/* The last one or two blocks (the lengths block, a padded partial block):
+		 * one block at a time, without the transpose. */
+		if (maxn - t <= 2) {
+			for (; t < maxn; t++)
+				UNROLL
+				for (int g = 0; g < NG; g++) {
+					__m512i l1, h1;
+					__mmask8 act = _mm512_cmpgt_epu64_mask(nv[g],
+									       _mm512_set1_epi64(t));
+
+					load1(p + 8 * g, n + 8 * g, t, &l1, &h1);
+					step(&v[g], l1, h1, act, false);
+				}
+			break;
 		}
 		/* Some lane has fewer than four blocks left: masked loads (nothing is read
 		 * past a lane's blocks) and masked steps. */
@@ -219,7 +254,8 @@ TIFMA void wg_mb_poly_ifma(const struct wg_mb_poly_group *grp)
 	}
 
 	for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++)
-		segment(v, grp->p[s], grp->n[s]);
+		if (grp->max[s] > 0)
+			segment(v, grp->p[s], grp->n[s], grp->max[s], grp->min[s]);
 
 	UNROLL
 	for (int g = 0; g < NG; g++) {
