@@ -9,7 +9,8 @@
  * block (counter 0) of each op is a lane like any other, whose first 32 bytes are stored
  * (not XORed) in a slot of the chunk: the one-time key.
  *
- * Poly1305. Ops are sorted by their number of MAC blocks, longest first, and taken
+ * Poly1305. Ops are sorted by their number of MAC blocks, longest first (and everything
+ * about them laid out in that order, as arrays the kernels read directly), and taken
  * impl->poly_lanes at a time, so the messages of one group have about the same length and
  * few lanes wait for the longest one. Each MAC input (AD || pad16 || ciphertext || pad16 ||
  * le64(ad_len) || le64(len)) is four segments of whole blocks: the AD's whole blocks and
@@ -31,74 +32,25 @@
 #include "wg_crypto.h"
 
 #define CHUNK WG_AEAD_CHUNK
+#define PAD (CHUNK + WG_MB_MAX_POLY)         /* room for idle lanes after the last op */
 
 struct chunk {
-	uint32_t st[CHUNK + 1][16] __attribute__((aligned(64)));  /* + a dummy row */
+	uint32_t st[CHUNK + 1][16] __attribute__((aligned(64)));  /* + a zero row */
 	uint8_t otk[CHUNK][32];
 	uint8_t tail_ad[CHUNK][16];
 	uint8_t tail_ct[CHUNK][32];          /* partial ciphertext block, lengths block */
 	uint8_t tag[CHUNK][16];
-	struct wg_aead_op *op[CHUNK];
-	unsigned order[CHUNK];               /* ops by MAC blocks, longest first */
+	/* The MAC's lanes, in the ops' sorted order, padded with idle lanes. */
+	const uint8_t *pp[WG_MB_POLY_SEGS][PAD];
+	uint32_t pn[WG_MB_POLY_SEGS][PAD];
+	const uint8_t *pkey[PAD];
+	uint8_t *ptag[PAD];
+	struct wg_aead_op *op[CHUNK];        /* longest MAC first */
 	unsigned n;
 	uint8_t sink[16];                    /* tags of idle poly lanes */
 };
 
-struct cc_fill {
-	struct wg_mb_chacha_batch b;
-	unsigned k;
-};
-
 static const uint8_t zero_block[64] __attribute__((aligned(64)));
-
-/* ---- ChaCha20 batches ---- */
-
-static void cc_flush(const struct wg_mb_impl *impl, struct chunk *c, struct cc_fill *f)
-{
-	if (f->k == 0)
-		return;
-	for (unsigned l = f->k; l < impl->chacha_lanes; l++) {
-		f->b.p[l] = c->sink;
-		f->b.ctr[l] = 0;
-		f->b.row[l] = CHUNK;
-		f->b.n[l] = 0;
-	}
-	impl->chacha(c->st, &f->b);
-	f->k = 0;
-}
-
-static inline void cc_add(const struct wg_mb_impl *impl, struct chunk *c,
-			  struct cc_fill *f, uint8_t *p, uint32_t row, uint32_t ctr, uint32_t n)
-{
-	unsigned k = f->k;
-
-	f->b.p[k] = p;
-	f->b.ctr[k] = ctr;
-	f->b.row[k] = row;
-	f->b.n[k] = n;
-	f->k = k + 1;
-	if (f->k == impl->chacha_lanes)
-		cc_flush(impl, c, f);
-}
-
-/* The text blocks of op i, counters 1 on. */
-static void cc_add_text(const struct wg_mb_impl *impl, struct chunk *c,
-			struct cc_fill *f, unsigned i)
-{
-	struct wg_aead_op *op = c->op[i];
-	uint32_t left = op->len, ctr = 1;
-	uint8_t *p = op->buf;
-
-	while (left >= 64) {
-		cc_add(impl, c, f, p, i, ctr++, 64);
-		p += 64;
-		left -= 64;
-	}
-	if (left)
-		cc_add(impl, c, f, p, i, ctr, left);
-}
-
-/* ---- the chunk ---- */
 
 /*
  * Constant-time equality of two tags: the OR of the XORs, reduced without a branch. Not
@@ -123,31 +75,79 @@ static inline uint32_t blocks16(uint32_t len)
 	return len / 16 + (len % 16 != 0);
 }
 
-static void chunk_init(struct chunk *c)
+static inline uint32_t mac_blocks(const struct wg_aead_op *op)
+{
+	return blocks16(op->ad_len) + blocks16(op->len) + 1;
+}
+
+/*
+ * Take the next ops with len below max_len, at most CHUNK, sorted by MAC blocks, longest
+ * first (insertion sort: no moves for a burst of equal lengths). Returns the index to go
+ * on from.
+ */
+static unsigned chunk_take(struct chunk *c, struct wg_aead_op *ops, unsigned n, unsigned from,
+			   uint32_t max_len)
+{
+	uint32_t cnt[CHUNK];
+	unsigned k = 0;
+
+	for (; from < n && k < CHUNK; from++) {
+		struct wg_aead_op *op = &ops[from];
+		uint32_t b;
+		unsigned j = k;
+
+		if (op->len >= max_len)
+			continue;
+		b = mac_blocks(op);
+		while (j > 0 && cnt[j - 1] < b) {
+			cnt[j] = cnt[j - 1];
+			c->op[j] = c->op[j - 1];
+			j--;
+		}
+		cnt[j] = b;
+		c->op[j] = op;
+		k++;
+	}
+	c->n = k;
+	return from;
+}
+
+/* State rows, and the MAC's lanes (without the tails' contents). */
+static void chunk_init(struct chunk *c, bool encrypt)
 {
 	static const uint32_t sigma[4] = { 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574 };
-	unsigned cnt[CHUNK], n = c->n;
+	unsigned n = c->n;
 
 	memset(c->st[CHUNK], 0, sizeof(c->st[CHUNK]));
 	for (unsigned i = 0; i < n; i++) {
 		const struct wg_aead_op *op = c->op[i];
 		uint32_t *s = c->st[i];
+		uint32_t n0 = op->ad_len / 16, n2 = op->len / 16, n3 = 1 + (op->len % 16 != 0);
 
 		memcpy(s, sigma, sizeof(sigma));
 		memcpy(s + 4, op->key, 32);
 		s[12] = 0;
 		memcpy(s + 13, op->nonce, 12);
-		cnt[i] = blocks16(op->ad_len) + blocks16(op->len) + 1;
-	}
-	/* Insertion sort by MAC blocks, longest first; already sorted for uniform bursts. */
-	for (unsigned i = 0; i < n; i++) {
-		unsigned j = i;
 
-		while (j > 0 && cnt[c->order[j - 1]] < cnt[i]) {
-			c->order[j] = c->order[j - 1];
-			j--;
+		c->pp[0][i] = n0 ? op->ad : zero_block;
+		c->pp[1][i] = c->tail_ad[i];
+		c->pp[2][i] = n2 ? op->buf : zero_block;
+		c->pp[3][i] = n3 == 2 ? c->tail_ct[i] : c->tail_ct[i] + 16;
+		c->pn[0][i] = n0;
+		c->pn[1][i] = op->ad_len % 16 != 0;
+		c->pn[2][i] = n2;
+		c->pn[3][i] = n3;
+		c->pkey[i] = c->otk[i];
+		c->ptag[i] = encrypt ? op->buf + op->len : c->tag[i];
+	}
+	/* Idle lanes up to the next whole group of the widest kernel. */
+	for (unsigned i = n; i < (n + WG_MB_MAX_POLY - 1) / WG_MB_MAX_POLY * WG_MB_MAX_POLY; i++) {
+		for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++) {
+			c->pp[s][i] = zero_block;
+			c->pn[s][i] = 0;
 		}
-		c->order[j] = i;
+		c->pkey[i] = zero_block;
+		c->ptag[i] = c->sink;
 	}
 }
 
@@ -160,15 +160,65 @@ static void chunk_wipe(struct chunk *c)
 	wg_wipe(c->tag, n * sizeof(c->tag[0]));
 }
 
-/* The MAC of every op of the chunk; tags to buf + len (encrypt) or c->tag (decrypt).
- * tag_follows: each buffer has the 16 bytes of a tag behind its text (false only for
- * one-buffer decryption, whose output buffer holds just the text). */
-static void chunk_mac(const struct wg_mb_impl *impl, struct chunk *c, bool encrypt,
-		      bool tag_follows)
-{
-	struct wg_mb_poly_group g;
-	unsigned lanes = impl->poly_lanes;
+/* ---- ChaCha20 ---- */
 
+/*
+ * The ChaCha20 blocks of ops [0, n) of the chunk, as lanes of full batches: with keys, the
+ * Poly1305 key block (counter 0, stored) of each op; with text, its text blocks (counter
+ * 1 on, XORed), except for ops whose skip[] is set.
+ */
+static void chunk_chacha(const struct wg_mb_impl *impl, struct chunk *c, bool keys, bool text,
+			 const bool *skip)
+{
+	struct wg_mb_chacha_batch b;
+	const unsigned lanes = impl->chacha_lanes;
+	unsigned k = 0;
+
+#define ADD_LANE(ptr_, row_, ctr_, n_) do {                                     \
+		b.p[k] = (ptr_);                                                \
+		b.row[k] = (row_);                                              \
+		b.ctr[k] = (ctr_);                                              \
+		b.n[k] = (n_);                                                  \
+		if (++k == lanes) {                                             \
+			impl->chacha(c->st, &b);                                \
+			k = 0;                                                  \
+		}                                                               \
+	} while (0)
+
+	for (unsigned i = 0; i < c->n; i++) {
+		struct wg_aead_op *op = c->op[i];
+		uint32_t left = op->len, ctr = 1;
+		uint8_t *p = op->buf;
+
+		if (keys)
+			ADD_LANE(c->otk[i], i, 0, WG_MB_STORE | 32);
+		if (!text || (skip != NULL && skip[i]))
+			continue;
+		for (; left >= 64; left -= 64, p += 64)
+			ADD_LANE(p, i, ctr++, 64);
+		if (left)
+			ADD_LANE(p, i, ctr, left);
+	}
+#undef ADD_LANE
+	if (k == 0)
+		return;
+	for (; k < lanes; k++) {
+		b.p[k] = c->sink;
+		b.row[k] = CHUNK;
+		b.ctr[k] = 0;
+		b.n[k] = 0;
+	}
+	impl->chacha(c->st, &b);
+}
+
+/* ---- Poly1305 ---- */
+
+/* The tails' contents: the last partial block of AD and of ciphertext, zero-padded, and the
+ * lengths block. tag_follows: each buffer has the 16 bytes of a tag behind its text (false
+ * only for one-buffer decryption, whose output buffer holds just the text). Ciphertext,
+ * lengths and AD are public: this scratch needs no wiping. */
+static void chunk_tails(struct chunk *c, bool tag_follows)
+{
 	for (unsigned i = 0; i < c->n; i++) {
 		const struct wg_aead_op *op = c->op[i];
 		uint32_t ap = op->ad_len % 16, cp = op->len % 16;
@@ -180,9 +230,8 @@ static void chunk_mac(const struct wg_mb_impl *impl, struct chunk *c, bool encry
 			memcpy(c->tail_ad[i], op->ad + op->ad_len - ap, ap);
 		}
 		if (cp && tag_follows) {
-			/* The 16 bytes from the partial block on are inside the buffer (the tag
-			 * follows the text); keep the cp of them that are text. Ciphertext,
-			 * lengths and AD are public: this scratch needs no wiping. */
+			/* The 16 bytes from the partial block on are inside the buffer; keep
+			 * the cp of them that are text. */
 			memcpy(w, op->buf + op->len - cp, 16);
 			w[0] &= cp >= 8 ? ~0ull : (1ull << (8 * cp)) - 1;
 			w[1] &= cp > 8 ? (1ull << (8 * (cp - 8))) - 1 : 0;
@@ -193,76 +242,52 @@ static void chunk_mac(const struct wg_mb_impl *impl, struct chunk *c, bool encry
 		wg_put_le64(t + 16, op->ad_len);
 		wg_put_le64(t + 24, op->len);
 	}
-	for (unsigned base = 0; base < c->n; base += lanes) {
-		for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++) {
-			g.max[s] = 0;
-			g.min[s] = UINT32_MAX;
-		}
-		for (unsigned l = 0; l < lanes; l++) {
-			const struct wg_aead_op *op;
-			unsigned i;
+}
 
-			if (base + l >= c->n) {
-				for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++) {
-					g.p[s][l] = zero_block;
-					g.n[s][l] = 0;
-				}
-				g.key[l] = zero_block;
-				g.tag[l] = c->sink;
-				continue;
+/* The MAC of every op, impl->poly_lanes at a time (the lanes of a group are neighbours in
+ * the sorted order, so of about the same length). */
+static void chunk_mac(const struct wg_mb_impl *impl, struct chunk *c)
+{
+	const unsigned lanes = impl->poly_lanes;
+
+	for (unsigned base = 0; base < c->n; base += lanes) {
+		struct wg_mb_poly_group g;
+
+		for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++) {
+			const uint32_t *n = c->pn[s] + base;
+			uint32_t mx = 0, mn = UINT32_MAX;
+
+			for (unsigned l = 0; l < lanes; l++) {
+				mx = n[l] > mx ? n[l] : mx;
+				mn = n[l] < mn ? n[l] : mn;
 			}
-			i = c->order[base + l];
-			op = c->op[i];
-			g.p[0][l] = op->ad_len >= 16 ? op->ad : zero_block;
-			g.n[0][l] = op->ad_len / 16;
-			g.p[1][l] = c->tail_ad[i];
-			g.n[1][l] = op->ad_len % 16 != 0;
-			g.p[2][l] = op->len >= 16 ? op->buf : zero_block;
-			g.n[2][l] = op->len / 16;
-			g.p[3][l] = op->len % 16 ? c->tail_ct[i] : c->tail_ct[i] + 16;
-			g.n[3][l] = 1 + (op->len % 16 != 0);
-			g.key[l] = c->otk[i];
-			g.tag[l] = encrypt ? op->buf + op->len : c->tag[i];
+			g.p[s] = c->pp[s] + base;
+			g.n[s] = n;
+			g.max[s] = mx;
+			g.min[s] = mn;
 		}
-		for (unsigned l = 0; l < lanes; l++)
-			for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++) {
-				g.max[s] = g.n[s][l] > g.max[s] ? g.n[s][l] : g.max[s];
-				g.min[s] = g.n[s][l] < g.min[s] ? g.n[s][l] : g.min[s];
-			}
+		g.key = c->pkey + base;
+		g.tag = c->ptag + base;
 		impl->poly(&g);
 	}
 }
 
-/* Gather the next chunk of ops with len below max_len; returns the index to go on from. */
-static unsigned chunk_take(struct chunk *c, struct wg_aead_op *ops, unsigned n, unsigned from,
-			   uint32_t max_len)
-{
-	c->n = 0;
-	for (; from < n && c->n < CHUNK; from++)
-		if (ops[from].len < max_len)
-			c->op[c->n++] = &ops[from];
-	return from;
-}
+/* ---- the burst ---- */
 
 unsigned wg_mb_encrypt(const struct wg_mb_impl *impl, struct wg_aead_op *ops, unsigned n,
 		       uint32_t max_len)
 {
 	struct chunk c;
-	struct cc_fill f;
 	unsigned done = 0;
 
 	for (unsigned next = 0; next < n;) {
 		next = chunk_take(&c, ops, n, next, max_len);
 		if (c.n == 0)
 			break;
-		chunk_init(&c);
-		f.k = 0;
-		for (unsigned i = 0; i < c.n; i++) {
-			cc_add(impl, &c, &f, c.otk[i], i, 0, WG_MB_STORE | 32);
-			cc_add_text(impl, &c, &f, i);
-		}
-		cc_flush(impl, &c, &f);
-		chunk_mac(impl, &c, true, true);
+		chunk_init(&c, true);
+		chunk_chacha(impl, &c, true, true, NULL);
+		chunk_tails(&c, true);
+		chunk_mac(impl, &c);
 		for (unsigned i = 0; i < c.n; i++)
 			c.op[i]->ok = true;
 		done += c.n;
@@ -275,32 +300,28 @@ unsigned wg_mb_decrypt(const struct wg_mb_impl *impl, struct wg_aead_op *ops, un
 		       uint32_t max_len, const uint8_t *const *tags)
 {
 	struct chunk c;
-	struct cc_fill f;
+	bool bad[CHUNK];
 	unsigned good = 0;
 
 	for (unsigned next = 0; next < n;) {
 		next = chunk_take(&c, ops, n, next, max_len);
 		if (c.n == 0)
 			break;
-		chunk_init(&c);
-		f.k = 0;
-		for (unsigned i = 0; i < c.n; i++)
-			cc_add(impl, &c, &f, c.otk[i], i, 0, WG_MB_STORE | 32);
-		cc_flush(impl, &c, &f);
-		chunk_mac(impl, &c, false, tags == NULL);
+		chunk_init(&c, false);
+		chunk_chacha(impl, &c, true, false, NULL);
+		chunk_tails(&c, tags == NULL);
+		chunk_mac(impl, &c);
 		for (unsigned i = 0; i < c.n; i++) {
 			struct wg_aead_op *op = c.op[i];
 			const uint8_t *want = tags ? tags[op - ops] : op->buf + op->len;
 
 			op->ok = tag_equal(c.tag[i], want);
-			if (op->ok) {
-				cc_add_text(impl, &c, &f, i);
-				good++;
-			}
+			bad[i] = !op->ok;
+			good += op->ok;
 		}
-		cc_flush(impl, &c, &f);
+		chunk_chacha(impl, &c, false, true, bad);
 		for (unsigned i = 0; i < c.n; i++)
-			if (!c.op[i]->ok)
+			if (bad[i])
 				wg_wipe(c.op[i]->buf, c.op[i]->len);
 		chunk_wipe(&c);
 	}
