@@ -65,7 +65,8 @@ struct wg_mb_chacha_batch {
 struct wg_mb_poly_group {
 	const uint8_t *const *p[WG_MB_POLY_SEGS];   /* p[s][l]: segment s of lane l */
 	const uint32_t *n[WG_MB_POLY_SEGS];         /* n[s][l]: its blocks */
-	const uint8_t *const *key;                  /* key[l]: 32 bytes, r (clamped here), s */
+	const uint8_t *key;             /* 32 bytes per lane, one after the other: r (clamped
+					 * here), s */
 	uint8_t *const *tag;                        /* tag[l]: 16 bytes out */
 	uint32_t max[WG_MB_POLY_SEGS], min[WG_MB_POLY_SEGS];  /* of n[s][], over the lanes */
 };

@@ -36,14 +36,13 @@
 
 struct chunk {
 	uint32_t st[CHUNK + 1][16] __attribute__((aligned(64)));  /* + a zero row */
-	uint8_t otk[CHUNK][32];
+	uint8_t otk[CHUNK][32];              /* one-time keys, in order: the MAC's key array */
 	uint8_t tail_ad[CHUNK][16];
 	uint8_t tail_ct[CHUNK][32];          /* partial ciphertext block, lengths block */
 	uint8_t tag[CHUNK][16];
 	/* The MAC's lanes, in the ops' sorted order, padded with idle lanes. */
 	const uint8_t *pp[WG_MB_POLY_SEGS][PAD];
 	uint32_t pn[WG_MB_POLY_SEGS][PAD];
-	const uint8_t *pkey[PAD];
 	uint8_t *ptag[PAD];
 	struct wg_aead_op *op[CHUNK];        /* longest MAC first */
 	unsigned n;
@@ -137,7 +136,6 @@ static void chunk_init(struct chunk *c, bool encrypt)
 		c->pn[1][i] = op->ad_len % 16 != 0;
 		c->pn[2][i] = n2;
 		c->pn[3][i] = n3;
-		c->pkey[i] = c->otk[i];
 		c->ptag[i] = encrypt ? op->buf + op->len : c->tag[i];
 	}
 	/* Idle lanes up to the next whole group of the widest kernel. */
@@ -146,7 +144,7 @@ static void chunk_init(struct chunk *c, bool encrypt)
 			c->pp[s][i] = zero_block;
 			c->pn[s][i] = 0;
 		}
-		c->pkey[i] = zero_block;
+		memset(c->otk[i], 0, sizeof(c->otk[i]));
 		c->ptag[i] = c->sink;
 	}
 }
@@ -156,7 +154,8 @@ static void chunk_wipe(struct chunk *c)
 	unsigned n = c->n;
 
 	wg_wipe(c->st, n * sizeof(c->st[0]));
-	wg_wipe(c->otk, n * sizeof(c->otk[0]));
+	wg_wipe(c->otk, (n + WG_MB_MAX_POLY - 1) / WG_MB_MAX_POLY * WG_MB_MAX_POLY *
+		sizeof(c->otk[0]));
 	wg_wipe(c->tag, n * sizeof(c->tag[0]));
 }
 
@@ -266,7 +265,7 @@ static void chunk_mac(const struct wg_mb_impl *impl, struct chunk *c)
 			g.max[s] = mx;
 			g.min[s] = mn;
 		}
-		g.key = c->pkey + base;
+		g.key = c->otk[base];
 		g.tag = c->ptag + base;
 		impl->poly(&g);
 	}

@@ -88,6 +88,12 @@ static T512 void chacha16(const uint32_t (*st)[16], const struct wg_mb_chacha_ba
 	for (int l = 0; l < 16; l++)
 		x[l] = _mm512_load_si512(st[b->row[l]]);
 	transpose16(x);
+	/* The constants and the counters directly (the transpose's outputs for them are then
+	 * dead, and the compiler drops their shuffles). */
+	x[0] = _mm512_set1_epi32(0x61707865);
+	x[1] = _mm512_set1_epi32(0x3320646e);
+	x[2] = _mm512_set1_epi32(0x79622d32);
+	x[3] = _mm512_set1_epi32(0x6b206574);
 	x[12] = _mm512_loadu_si512(b->ctr);
 	UNROLL
 	for (int w = 0; w < 16; w++)

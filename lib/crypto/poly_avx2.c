@@ -166,7 +166,7 @@ T256 void wg_mb_poly_avx2(const struct wg_mb_poly_group *grp)
 	for (int g = 0; g < 2; g++) {
 		UNROLL
 		for (int l = 0; l < 4; l++) {
-			const uint8_t *k = grp->key[4 * g + l];
+			const uint8_t *k = grp->key + 32 * (4 * g + l);
 
 			memcpy(sec.t[l], k, 16);
 			sec.t[l][0] &= 0x0fffffff;
@@ -198,7 +198,7 @@ T256 void wg_mb_poly_avx2(const struct wg_mb_poly_group *grp)
 			UNROLL
 			for (int i = 0; i < 5; i++)
 				sec.lane[i] = sec.h[i][l];
-			finish(sec.lane, grp->key[4 * g + l], grp->tag[4 * g + l]);
+			finish(sec.lane, grp->key + 32 * (4 * g + l), grp->tag[4 * g + l]);
 		}
 	}
 	wg_wipe(&sec, sizeof(sec));

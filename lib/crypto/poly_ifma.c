@@ -222,12 +222,21 @@ INLINE TIFMA void segment(struct vec8 v[NG], const uint8_t *const *p, const uint
 	}
 }
 
-/* Eight 64-bit words from each of the lanes' pointers ptr[0..7], at offset off. */
-INLINE TIFMA __m512i gather8(const uint8_t *const *ptr, int off)
+/* The keys of eight lanes (32 bytes each, one after the other) as four vectors: the low
+ * and high halves of r, and of s. Four loads and eight permutes, no gather. */
+INLINE TIFMA void keys8(const uint8_t *k, __m512i *rl, __m512i *rh, __m512i *sl, __m512i *sh)
 {
-	__m512i a = _mm512_add_epi64(_mm512_loadu_si512(ptr), _mm512_set1_epi64(off));
+	const __m512i ir = _mm512_setr_epi64(0, 4, 8, 12, 1, 5, 9, 13);
+	const __m512i is = _mm512_setr_epi64(2, 6, 10, 14, 3, 7, 11, 15);
+	__m512i z0 = _mm512_loadu_si512(k), z1 = _mm512_loadu_si512(k + 64);
+	__m512i z2 = _mm512_loadu_si512(k + 128), z3 = _mm512_loadu_si512(k + 192);
+	__m512i ra = _mm512_permutex2var_epi64(z0, ir, z1), rb = _mm512_permutex2var_epi64(z2, ir, z3);
+	__m512i sa = _mm512_permutex2var_epi64(z0, is, z1), sb = _mm512_permutex2var_epi64(z2, is, z3);
 
-	return _mm512_i64gather_epi64(a, (const void *)0, 1);
+	*rl = _mm512_shuffle_i64x2(ra, rb, 0x44);
+	*rh = _mm512_shuffle_i64x2(ra, rb, 0xee);
+	*sl = _mm512_shuffle_i64x2(sa, sb, 0x44);
+	*sh = _mm512_shuffle_i64x2(sa, sb, 0xee);
 }
 
 TIFMA void wg_mb_poly_ifma(const struct wg_mb_poly_group *grp)
@@ -235,10 +244,13 @@ TIFMA void wg_mb_poly_ifma(const struct wg_mb_poly_group *grp)
 	const __m512i m44 = _mm512_set1_epi64((long long)M44);
 	const __m512i m42 = _mm512_set1_epi64((long long)M42);
 	struct vec8 v[NG];
+	__m512i sl[NG], sh[NG];
 
 	UNROLL
 	for (int g = 0; g < NG; g++) {
-		__m512i rl = gather8(grp->key + 8 * g, 0), rh = gather8(grp->key + 8 * g, 8);
+		__m512i rl, rh;
+
+		keys8(grp->key + 256 * g, &rl, &rh, &sl[g], &sh[g]);
 
 		rl = _mm512_and_si512(rl, _mm512_set1_epi64(0x0ffffffc0fffffffll));
 		rh = _mm512_and_si512(rh, _mm512_set1_epi64(0x0ffffffc0ffffffcll));
@@ -288,8 +300,8 @@ TIFMA void wg_mb_poly_ifma(const struct wg_mb_poly_group *grp)
 		h2 = _mm512_mask_mov_epi64(h2, big, g2);
 
 		/* Two 64-bit words, plus s with the carry between them. */
-		s0 = gather8(grp->key + 8 * g, 16);
-		s1 = gather8(grp->key + 8 * g, 24);
+		s0 = sl[g];
+		s1 = sh[g];
 		w0 = _mm512_or_si512(h0, _mm512_slli_epi64(h1, 44));
 		w1 = _mm512_or_si512(_mm512_srli_epi64(h1, 20), _mm512_slli_epi64(h2, 24));
 		w0 = _mm512_add_epi64(w0, s0);
