@@ -39,18 +39,20 @@ bool wg_aead_ref_open(uint8_t *buf, size_t len, const uint8_t tag[16], const uin
 #define WG_MB_MAX_LANES 16u     /* ChaCha20: AVX-512 16 lanes, AVX2 8 */
 
 /*
- * A batch of ChaCha20 blocks, one per lane. Lane l computes the block `ctr[l]` of the
- * state row st[row[l]] (words 0..3 the constants, 4..11 the key, 12 ignored, 13..15 the
- * nonce) and XORs its first n[l] bytes (0..64) into p[l]; with WG_MB_STORE added to n[l]
- * it stores them instead (the Poly1305 key block). A lane with n 0 touches nothing.
+ * A batch of ChaCha20 blocks, one per lane. Lane l computes the block `ctr[l]` of the key
+ * key[row[l]] (32 bytes) and nonce nonce[row[l]] (12 bytes), and XORs its first n[l]
+ * bytes (0..64) into p[l]; with WG_MB_STORE added to n[l] it stores them instead (the
+ * Poly1305 key block). A lane with n 0 touches nothing. The kernels load keys and nonces
+ * with masked loads around them: the 16 bytes before a key and the 52 before a nonce are
+ * never read, but their addresses are formed.
  */
-#define WG_MB_STORE 0x80u
 struct wg_mb_chacha_batch {
 	uint8_t *p[WG_MB_MAX_LANES];
 	uint32_t ctr[WG_MB_MAX_LANES];
 	uint32_t row[WG_MB_MAX_LANES];
 	uint32_t n[WG_MB_MAX_LANES];
 };
+#define WG_MB_STORE 0x80u
 
 /*
  * A group of Poly1305 messages, one per lane. Each message is four segments of whole
@@ -75,7 +77,8 @@ struct wg_mb_impl {
 	const char *name;
 	unsigned chacha_lanes;                  /* lanes of a chacha batch: 16 or 8 */
 	unsigned poly_lanes;                    /* messages of a poly group */
-	void (*chacha)(const uint32_t (*st)[16], const struct wg_mb_chacha_batch *b);
+	void (*chacha)(const uint8_t *const *key, const uint8_t *const *nonce,
+		       const struct wg_mb_chacha_batch *b);
 	void (*poly)(const struct wg_mb_poly_group *g);
 };
 
@@ -105,6 +108,13 @@ unsigned wg_mb_decrypt(const struct wg_mb_impl *impl, struct wg_aead_op *ops, un
 /* Loops over the vectors of a kernel are unrolled fully, so that arrays of vectors become
  * registers instead of stack slots. */
 #define UNROLL _Pragma("GCC unroll 16")
+
+/* An address n bytes before p, for a masked load that reads nothing there (integer
+ * arithmetic: the address may be outside p's object). */
+static inline const void *wg_mb_before(const void *p, uintptr_t n)
+{
+	return (const void *)((uintptr_t)p - n);
+}
 
 /* Little-endian loads and stores (the compiler makes single moves of them). */
 static inline uint32_t wg_mb_le32(const uint8_t *p)

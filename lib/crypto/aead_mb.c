@@ -23,8 +23,8 @@
  * ChaCha20 pass over the text of the ops that verified; a failed op's text is wiped. No
  * plaintext of a failed op is ever written.
  *
- * The scratch holding secrets (state rows with the keys, one-time keys, computed tags) is
- * wiped before returning; the padded copies hold only ciphertext, AD and lengths.
+ * The scratch holding secrets (one-time keys, computed tags) is wiped before returning; the
+ * padded copies hold only ciphertext, AD and lengths; the keys are read where they are.
  */
 #include <string.h>
 
@@ -35,7 +35,7 @@
 #define PAD (CHUNK + WG_MB_MAX_POLY)         /* room for idle lanes after the last op */
 
 struct chunk {
-	uint32_t st[CHUNK + 1][16] __attribute__((aligned(64)));  /* + a zero row */
+	const uint8_t *key[CHUNK + 1], *nonce[CHUNK + 1];   /* per op, and a dummy row */
 	uint8_t otk[CHUNK][32];              /* one-time keys, in order: the MAC's key array */
 	uint8_t tail_ad[CHUNK][16];
 	uint8_t tail_ct[CHUNK][32];          /* partial ciphertext block, lengths block */
@@ -44,6 +44,7 @@ struct chunk {
 	const uint8_t *pp[WG_MB_POLY_SEGS][PAD];
 	uint32_t pn[WG_MB_POLY_SEGS][PAD];
 	uint8_t *ptag[PAD];
+	uint32_t gmax[WG_MB_POLY_SEGS][CHUNK / 8], gmin[WG_MB_POLY_SEGS][CHUNK / 8];  /* per 8 */
 	struct wg_aead_op *op[CHUNK];        /* longest MAC first */
 	unsigned n;
 	uint8_t sink[16];                    /* tags of idle poly lanes */
@@ -114,30 +115,59 @@ static unsigned chunk_take(struct chunk *c, struct wg_aead_op *ops, unsigned n, 
 /* State rows, and the MAC's lanes (without the tails' contents). */
 static void chunk_init(struct chunk *c, bool encrypt)
 {
-	static const uint32_t sigma[4] = { 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574 };
 	unsigned n = c->n;
 
-	memset(c->st[CHUNK], 0, sizeof(c->st[CHUNK]));
+	uint32_t mx0 = 0, mx1 = 0, mx2 = 0, mx3 = 0;
+	uint32_t mn0 = UINT32_MAX, mn1 = UINT32_MAX, mn2 = UINT32_MAX, mn3 = UINT32_MAX;
+
+	c->key[CHUNK] = zero_block + 16;
+	c->nonce[CHUNK] = zero_block + 52;
 	for (unsigned i = 0; i < n; i++) {
 		const struct wg_aead_op *op = c->op[i];
-		uint32_t *s = c->st[i];
-		uint32_t n0 = op->ad_len / 16, n2 = op->len / 16, n3 = 1 + (op->len % 16 != 0);
+		uint32_t n0 = op->ad_len / 16, n1 = op->ad_len % 16 != 0;
+		uint32_t n2 = op->len / 16, n3 = 1 + (op->len % 16 != 0);
 
-		memcpy(s, sigma, sizeof(sigma));
-		memcpy(s + 4, op->key, 32);
-		s[12] = 0;
-		memcpy(s + 13, op->nonce, 12);
+		c->key[i] = op->key;
+		c->nonce[i] = op->nonce;
 
 		c->pp[0][i] = n0 ? op->ad : zero_block;
 		c->pp[1][i] = c->tail_ad[i];
 		c->pp[2][i] = n2 ? op->buf : zero_block;
 		c->pp[3][i] = n3 == 2 ? c->tail_ct[i] : c->tail_ct[i] + 16;
 		c->pn[0][i] = n0;
-		c->pn[1][i] = op->ad_len % 16 != 0;
+		c->pn[1][i] = n1;
 		c->pn[2][i] = n2;
 		c->pn[3][i] = n3;
 		c->ptag[i] = encrypt ? op->buf + op->len : c->tag[i];
+		/* The segments' bounds per 8 lanes, for the kernels' loops. */
+		mx0 = n0 > mx0 ? n0 : mx0;
+		mx1 = n1 > mx1 ? n1 : mx1;
+		mx2 = n2 > mx2 ? n2 : mx2;
+		mx3 = n3 > mx3 ? n3 : mx3;
+		mn0 = n0 < mn0 ? n0 : mn0;
+		mn1 = n1 < mn1 ? n1 : mn1;
+		mn2 = n2 < mn2 ? n2 : mn2;
+		mn3 = n3 < mn3 ? n3 : mn3;
+		if (i % 8 == 7 || i == n - 1) {
+			if (i % 8 != 7)         /* idle lanes follow */
+				mn0 = mn1 = mn2 = mn3 = 0;
+			c->gmax[0][i / 8] = mx0;
+			c->gmax[1][i / 8] = mx1;
+			c->gmax[2][i / 8] = mx2;
+			c->gmax[3][i / 8] = mx3;
+			c->gmin[0][i / 8] = mn0;
+			c->gmin[1][i / 8] = mn1;
+			c->gmin[2][i / 8] = mn2;
+			c->gmin[3][i / 8] = mn3;
+			mx0 = mx1 = mx2 = mx3 = 0;
+			mn0 = mn1 = mn2 = mn3 = UINT32_MAX;
+		}
 	}
+	if (n % 16 != 0 && n % 16 <= 8)        /* a last group of 16 with an idle half */
+		for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++) {
+			c->gmax[s][n / 8 + (n % 8 != 0)] = 0;
+			c->gmin[s][n / 8 + (n % 8 != 0)] = 0;
+		}
 	/* Idle lanes up to the next whole group of the widest kernel. */
 	for (unsigned i = n; i < (n + WG_MB_MAX_POLY - 1) / WG_MB_MAX_POLY * WG_MB_MAX_POLY; i++) {
 		for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++) {
@@ -153,7 +183,6 @@ static void chunk_wipe(struct chunk *c)
 {
 	unsigned n = c->n;
 
-	wg_wipe(c->st, n * sizeof(c->st[0]));
 	wg_wipe(c->otk, (n + WG_MB_MAX_POLY - 1) / WG_MB_MAX_POLY * WG_MB_MAX_POLY *
 		sizeof(c->otk[0]));
 	wg_wipe(c->tag, n * sizeof(c->tag[0]));
@@ -179,7 +208,7 @@ static void chunk_chacha(const struct wg_mb_impl *impl, struct chunk *c, bool ke
 		b.ctr[k] = (ctr_);                                              \
 		b.n[k] = (n_);                                                  \
 		if (++k == lanes) {                                             \
-			impl->chacha(c->st, &b);                                \
+			impl->chacha(c->key, c->nonce, &b);                                \
 			k = 0;                                                  \
 		}                                                               \
 	} while (0)
@@ -207,7 +236,7 @@ static void chunk_chacha(const struct wg_mb_impl *impl, struct chunk *c, bool ke
 		b.ctr[k] = 0;
 		b.n[k] = 0;
 	}
-	impl->chacha(c->st, &b);
+	impl->chacha(c->key, c->nonce, &b);
 }
 
 /* ---- Poly1305 ---- */
@@ -253,17 +282,16 @@ static void chunk_mac(const struct wg_mb_impl *impl, struct chunk *c)
 		struct wg_mb_poly_group g;
 
 		for (unsigned s = 0; s < WG_MB_POLY_SEGS; s++) {
-			const uint32_t *n = c->pn[s] + base;
-			uint32_t mx = 0, mn = UINT32_MAX;
+			unsigned k = base / 8;
 
-			for (unsigned l = 0; l < lanes; l++) {
-				mx = n[l] > mx ? n[l] : mx;
-				mn = n[l] < mn ? n[l] : mn;
-			}
 			g.p[s] = c->pp[s] + base;
-			g.n[s] = n;
-			g.max[s] = mx;
-			g.min[s] = mn;
+			g.n[s] = c->pn[s] + base;
+			g.max[s] = c->gmax[s][k];
+			g.min[s] = c->gmin[s][k];
+			if (lanes == 16) {
+				g.max[s] = c->gmax[s][k + 1] > g.max[s] ? c->gmax[s][k + 1] : g.max[s];
+				g.min[s] = c->gmin[s][k + 1] < g.min[s] ? c->gmin[s][k + 1] : g.min[s];
+			}
 		}
 		g.key = c->otk[base];
 		g.tag = c->ptag + base;

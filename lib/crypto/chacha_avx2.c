@@ -67,16 +67,25 @@ static inline T256 __m256i rol8(__m256i x)
 		c = _mm256_add_epi32(c, d); b = _mm256_xor_si256(b, c); b = ROL(b, 7);  \
 	} while (0)
 
-static T256 void chacha8(const uint32_t (*st)[16], const struct wg_mb_chacha_batch *b)
+static T256 void chacha8(const uint8_t *const *key, const uint8_t *const *nonce,
+			const struct wg_mb_chacha_batch *b)
 {
+	const __m256i hi4 = _mm256_setr_epi32(0, 0, 0, 0, -1, -1, -1, -1);
+	const __m256i n3 = _mm256_setr_epi32(0, 0, 0, 0, 0, -1, -1, -1);
 	__m256i x[16], in[16], lo[8], hi[8];
 	uint8_t ks[64];
 	bool partial = false;
 
 	UNROLL
 	for (int l = 0; l < 8; l++) {
-		lo[l] = _mm256_load_si256((const __m256i *)st[b->row[l]]);
-		hi[l] = _mm256_load_si256((const __m256i *)(st[b->row[l]] + 8));
+		const uint8_t *k = key[b->row[l]], *nn = nonce[b->row[l]];
+
+		/* Words 0..7 of the state row (key words 0..3 at 4..7) and 8..15 (key words
+		 * 4..7 at 8..11, the nonce at 13..15). */
+		lo[l] = _mm256_maskload_epi32(wg_mb_before(k, 16), hi4);
+		hi[l] = _mm256_blend_epi32(
+			_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(k + 16))),
+			_mm256_maskload_epi32(wg_mb_before(nn, 20), n3), 0xe0);
 	}
 	transpose8(lo);
 	transpose8(hi);
@@ -85,6 +94,10 @@ static T256 void chacha8(const uint32_t (*st)[16], const struct wg_mb_chacha_bat
 		x[w] = lo[w];
 		x[8 + w] = hi[w];
 	}
+	x[0] = _mm256_set1_epi32(0x61707865);   /* "expand 32-byte k" */
+	x[1] = _mm256_set1_epi32(0x3320646e);
+	x[2] = _mm256_set1_epi32(0x79622d32);
+	x[3] = _mm256_set1_epi32(0x6b206574);
 	x[12] = _mm256_loadu_si256((const __m256i *)b->ctr);
 	UNROLL
 	for (int w = 0; w < 16; w++)

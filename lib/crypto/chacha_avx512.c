@@ -3,7 +3,8 @@
  * ChaCha20 across 16 lanes with AVX-512F: lane l computes one 64-byte block of its own
  * key, nonce and counter (struct wg_mb_chacha_batch). The state is held transposed, one
  * zmm per state word, so a double round is 96 lane-parallel adds, xors and vprold with no
- * shuffles at all. The lanes' state rows go in, and their keystream blocks come out,
+ * shuffles at all. The lanes' keys and nonces go in (two masked loads per lane put them
+ * where a state row has them), and their keystream blocks come out,
  * through one 16x16 transpose of 32-bit words each (unpack, unpack, vshufi32x4 twice), and
  * the keystream is XORed straight into the buffers with byte-masked loads and stores
  * (AVX512BW), so a partial last block needs no copy; a key block is stored without a load.
@@ -80,13 +81,16 @@ INLINE T512 void transpose16(__m512i v[16])
 		b3 = _mm512_rol_epi32(_mm512_xor_si512(b3, c3), 7);                     \
 	} while (0)
 
-static T512 void chacha16(const uint32_t (*st)[16], const struct wg_mb_chacha_batch *b)
+static T512 void chacha16(const uint8_t *const *key, const uint8_t *const *nonce,
+			  const struct wg_mb_chacha_batch *b)
 {
 	__m512i x[16], in[16];
 
 	UNROLL
 	for (int l = 0; l < 16; l++)
-		x[l] = _mm512_load_si512(st[b->row[l]]);
+		x[l] = _mm512_mask_loadu_epi32(
+			_mm512_maskz_loadu_epi32(0x0ff0, wg_mb_before(key[b->row[l]], 16)),
+			0xe000, wg_mb_before(nonce[b->row[l]], 52));
 	transpose16(x);
 	/* The constants and the counters directly (the transpose's outputs for them are then
 	 * dead, and the compiler drops their shuffles). */
