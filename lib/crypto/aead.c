@@ -325,27 +325,37 @@ static unsigned ipsecmb_decrypt(IMB_MGR *mgr, struct wg_aead_op *ops, unsigned n
 
 /* ------------------------------------------------------------------ dispatch */
 
-/* Does the whole burst go to intel-ipsec-mb? (Lengths are public; so is this.) */
-static bool whole_to_ipsecmb(const struct wg_aead *a, const struct wg_aead_op *ops,
-			     unsigned n)
+/* Where a burst goes: all to intel-ipsec-mb, all to the multi-buffer engine (or the
+ * reference), or split by length. Lengths are public, and so is this. */
+enum route { TO_IPSECMB, TO_MB, SPLIT };
+
+static enum route route(const struct wg_aead *a, const struct wg_aead_op *ops, unsigned n)
 {
-	unsigned fill = 0;
+	unsigned fill = 0, long_ops = 0;
 
 	if (a->mgr == NULL)
-		return false;
+		return TO_MB;
 	if (a->mb == NULL)
-		return true;
-	for (unsigned i = 0; i < n && fill < a->mb_min_fill; i++)
-		if (ops[i].len < a->mb_max_len)
+		return TO_IPSECMB;
+	if (a->mb_max_len == UINT32_MAX && a->mb_min_fill == 0)
+		return TO_MB;
+	for (unsigned i = 0; i < n; i++) {
+		if (ops[i].len >= a->mb_max_len)
+			long_ops++;
+		else
 			fill += fill_weight(ops[i].len);
-	return fill < a->mb_min_fill;
+	}
+	if (fill < a->mb_min_fill)
+		return TO_IPSECMB;
+	return long_ops ? SPLIT : TO_MB;
 }
 
 unsigned wg_aead_encrypt_burst(struct wg_aead *a, struct wg_aead_op *ops, unsigned n)
 {
-	unsigned done = 0;
+	enum route r = route(a, ops, n);
+	unsigned done;
 
-	if (whole_to_ipsecmb(a, ops, n))
+	if (r == TO_IPSECMB)
 		return ipsecmb_encrypt(a->mgr, ops, n, 0);
 	if (a->mb == NULL) {
 		for (unsigned i = 0; i < n; i++) {
@@ -358,14 +368,14 @@ unsigned wg_aead_encrypt_burst(struct wg_aead *a, struct wg_aead_op *ops, unsign
 		return n;
 	}
 	done = wg_mb_encrypt(a->mb, ops, n, a->mb_max_len);
-	if (a->mgr != NULL && a->mb_max_len != UINT32_MAX)
+	if (r == SPLIT)
 		done += ipsecmb_encrypt(a->mgr, ops, n, a->mb_max_len);
 	return done;
 }
 
 /* Decrypt with the tags at buf + len, or at tags[i] (single-buffer calls). */
 static unsigned decrypt_ops(struct wg_aead *a, struct wg_aead_op *ops, unsigned n,
-			    const uint8_t *const *tags)
+			    const uint8_t *const *tags, enum route r)
 {
 	unsigned good;
 
@@ -382,16 +392,18 @@ static unsigned decrypt_ops(struct wg_aead *a, struct wg_aead_op *ops, unsigned 
 		return good;
 	}
 	good = wg_mb_decrypt(a->mb, ops, n, a->mb_max_len, tags);
-	if (a->mgr != NULL && a->mb_max_len != UINT32_MAX)
+	if (r == SPLIT)
 		good += ipsecmb_decrypt(a->mgr, ops, n, a->mb_max_len);
 	return good;
 }
 
 unsigned wg_aead_decrypt_burst(struct wg_aead *a, struct wg_aead_op *ops, unsigned n)
 {
-	if (whole_to_ipsecmb(a, ops, n))
+	enum route r = route(a, ops, n);
+
+	if (r == TO_IPSECMB)
 		return ipsecmb_decrypt(a->mgr, ops, n, 0);
-	return decrypt_ops(a, ops, n, NULL);
+	return decrypt_ops(a, ops, n, NULL, r);
 }
 
 bool wg_aead_encrypt(struct wg_aead *a, uint8_t *dst, const uint8_t *src, uint32_t len,
@@ -436,12 +448,12 @@ bool wg_aead_decrypt(struct wg_aead *a, uint8_t *dst, const uint8_t *src, uint32
 
 	memcpy(op.nonce, nonce, WG_AEAD_NONCE_LEN);
 	memcpy(tag, src + len, WG_AEAD_TAG_LEN);  /* src and dst may overlap */
-	if (whole_to_ipsecmb(a, &op, 1) || (a->mgr != NULL && len >= a->mb_max_len)) {
+	if (route(a, &op, 1) != TO_MB) {
 		ok = ipsecmb_decrypt_one(a->mgr, &op, src, tag);
 	} else {
 		if (dst != src)
 			memmove(dst, src, len);
-		ok = decrypt_ops(a, &op, 1, tags) == 1;
+		ok = decrypt_ops(a, &op, 1, tags, TO_MB) == 1;
 	}
 	if (!ok)
 		wg_wipe(dst, len);
