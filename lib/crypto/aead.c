@@ -27,22 +27,22 @@
  * AUTO's routing, from measurement (docs/performance.md, "Raw AEAD engines", and the
  * crossovers measured there on the development machine):
  *
- *  - ops of at least AUTO_IPSECMB_MIN_LEN bytes go to intel-ipsec-mb: its single-buffer
- *    AVX-512 code (Poly1305 vectorised within the message) is faster per byte on long
- *    packets (equal at 2048 bytes, 18% faster at 9000) and has no lanes to fill;
- *  - a burst goes to intel-ipsec-mb whole when it has too few ops to fill the lanes: the
- *    multi-buffer engine costs a whole batch of 16 ChaCha20 blocks and a whole group of
- *    16 Poly1305 messages however few lanes are used. The crossover is at about 4 ops of
- *    64 to 128 bytes, 8 ops of 256 to 1024 bytes and 16 ops of 1420, so each op counts
- *    16/4, 16/8 or 16/16 and the burst needs AUTO_MB_MIN_FILL in all.
+ *  - with avx512-mb, ops of at least AUTO512_IPSECMB_MIN_LEN bytes go to intel-ipsec-mb:
+ *    its single-buffer AVX-512 code (Poly1305 vectorised within the message) is faster
+ *    per byte on long packets (equal at 2048 bytes, 18% faster at 9000) and has no lanes
+ *    to fill. avx2-mb is faster than intel-ipsec-mb's AVX2 code at every length measured
+ *    (up to 9000 bytes), so with it no op is routed by length;
+ *  - a burst goes to intel-ipsec-mb whole when it has too few ops to fill the lanes: a
+ *    multi-buffer engine costs a whole batch of ChaCha20 blocks and a whole group of
+ *    Poly1305 messages however few lanes are used. The crossovers, for avx512-mb and
+ *    avx2-mb: about 4 ops of 64 to 128 bytes for both; 8 ops of 256 to 1024 bytes for
+ *    both; 16 (avx512) or 8 (avx2) ops of more. Each op counts 16 / that, and the burst
+ *    needs AUTO_MB_MIN_FILL in all.
  */
-#define AUTO_IPSECMB_MIN_LEN 2048u
-#define AUTO_MB_MIN_FILL     16u
+#define AUTO512_IPSECMB_MIN_LEN 2048u
+#define AUTO_MB_MIN_FILL        16u
 
-static unsigned fill_weight(uint32_t len)
-{
-	return len <= 128 ? 4 : len <= 1024 ? 2 : 1;
-}
+static unsigned fill_weight(const struct wg_aead *a, uint32_t len);
 
 struct wg_aead {
 	enum wg_aead_engine engine;
@@ -51,6 +51,7 @@ struct wg_aead {
 	const struct wg_mb_impl *mb;         /* multi-buffer engine, or NULL */
 	uint32_t mb_max_len;                 /* ops with len >= this go to ipsec-mb */
 	unsigned mb_min_fill;                /* bursts filling less go to ipsec-mb (0: never) */
+	unsigned fill_long;                  /* the fill of an op of more than 1024 bytes */
 	char desc[160];
 };
 
@@ -152,10 +153,13 @@ static void describe(struct wg_aead *a)
 		snprintf(a->desc, n, "%s-mb", a->mb->name);
 		return;
 	}
-	if (a->mb_min_fill > 0)
+	if (a->mb_min_fill > 0 && a->mb_max_len != UINT32_MAX)
 		snprintf(a->desc, n, "%s-mb (ipsec-mb %s for >= %u bytes and for bursts too "
 			 "small to fill the lanes)", a->mb->name, wg_aead_arch(a),
 			 (unsigned)a->mb_max_len);
+	else if (a->mb_min_fill > 0)
+		snprintf(a->desc, n, "%s-mb (ipsec-mb %s for bursts too small to fill the "
+			 "lanes)", a->mb->name, wg_aead_arch(a));
 	else
 		snprintf(a->desc, n, "%s-mb (ipsec-mb %s for >= %u bytes)", a->mb->name,
 			 wg_aead_arch(a), (unsigned)a->mb_max_len);
@@ -181,9 +185,13 @@ struct wg_aead *wg_aead_create_engine(enum wg_aead_engine e)
 			a->mb = &wg_mb_avx2;
 		if (open_ipsecmb(a) != 0)
 			goto fail;
-		if (a->mb != NULL) {
-			a->mb_max_len = AUTO_IPSECMB_MIN_LEN;
+		if (a->mb == &wg_mb_avx512) {
+			a->mb_max_len = AUTO512_IPSECMB_MIN_LEN;
 			a->mb_min_fill = AUTO_MB_MIN_FILL;
+			a->fill_long = 1;
+		} else if (a->mb != NULL) {
+			a->mb_min_fill = AUTO_MB_MIN_FILL;
+			a->fill_long = 2;
 		}
 		break;
 	case WG_AEAD_IPSECMB:
@@ -325,6 +333,11 @@ static unsigned ipsecmb_decrypt(IMB_MGR *mgr, struct wg_aead_op *ops, unsigned n
 
 /* ------------------------------------------------------------------ dispatch */
 
+static unsigned fill_weight(const struct wg_aead *a, uint32_t len)
+{
+	return len <= 128 ? 4 : len <= 1024 ? 2 : a->fill_long;
+}
+
 /* Where a burst goes: all to intel-ipsec-mb, all to the multi-buffer engine (or the
  * reference), or split by length. Lengths are public, and so is this. */
 enum route { TO_IPSECMB, TO_MB, SPLIT };
@@ -343,7 +356,7 @@ static enum route route(const struct wg_aead *a, const struct wg_aead_op *ops, u
 		if (ops[i].len >= a->mb_max_len)
 			long_ops++;
 		else
-			fill += fill_weight(ops[i].len);
+			fill += fill_weight(a, ops[i].len);
 	}
 	if (fill < a->mb_min_fill)
 		return TO_IPSECMB;
