@@ -116,6 +116,10 @@ static inline const void *wg_mb_before(const void *p, uintptr_t n)
 	return (const void *)((uintptr_t)p - n);
 }
 
+/* AUTO as a CPU without AVX-512 (max_level 1) or without AVX2 (0) would run it: for the
+ * tests. */
+struct wg_aead *wg_aead_create_auto_capped(int max_level);
+
 /* Little-endian loads and stores (the compiler makes single moves of them). */
 static inline uint32_t wg_mb_le32(const uint8_t *p)
 {
