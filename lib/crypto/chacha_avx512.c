@@ -117,9 +117,16 @@ static T512 void chacha16(const uint8_t *const *key, const uint8_t *const *nonce
 	UNROLL
 	for (int l = 0; l < 16; l++) {
 		uint32_t n = b->n[l] & ~WG_MB_STORE, ld = b->n[l] & WG_MB_STORE ? 0 : n;
-		__m512i d = _mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, ld), b->p[l]);
 
-		_mm512_mask_storeu_epi8(b->p[l], _bzhi_u64(~0ull, n), _mm512_xor_si512(d, x[l]));
+		if (b->n[l] == 64) {
+			_mm512_storeu_si512(b->p[l], _mm512_xor_si512(_mm512_loadu_si512(b->p[l]),
+								      x[l]));
+		} else {
+			__m512i d = _mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, ld), b->p[l]);
+
+			_mm512_mask_storeu_epi8(b->p[l], _bzhi_u64(~0ull, n),
+						_mm512_xor_si512(d, x[l]));
+		}
 	}
 }
 
