@@ -7,7 +7,10 @@
  * where a state row has them), and their keystream blocks come out,
  * through one 16x16 transpose of 32-bit words each (unpack, unpack, vshufi32x4 twice), and
  * the keystream is XORed straight into the buffers with byte-masked loads and stores
- * (AVX512BW), so a partial last block needs no copy; a key block is stored without a load.
+ * (AVX512BW), so a partial last block needs no copy. Full blocks and key blocks use plain
+ * loads and stores: a byte-masked store cannot forward its data to a later load, and the
+ * one-time keys are read back by the Poly1305 kernel right away (that stall alone cost
+ * 15 of 135 cycles per 64-byte packet).
  *
  * Compiled for AVX-512 by function attributes only; callers check wg_mb_avx512_usable().
  */
@@ -121,6 +124,8 @@ static T512 void chacha16(const uint8_t *const *key, const uint8_t *const *nonce
 		if (b->n[l] == 64) {
 			_mm512_storeu_si512(b->p[l], _mm512_xor_si512(_mm512_loadu_si512(b->p[l]),
 								      x[l]));
+		} else if (b->n[l] == (WG_MB_STORE | 32)) {
+			_mm256_storeu_si256((__m256i *)b->p[l], _mm512_castsi512_si256(x[l]));
 		} else {
 			__m512i d = _mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, ld), b->p[l]);
 
