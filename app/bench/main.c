@@ -186,9 +186,12 @@ static void print_header(int argc, char **argv, const struct opts *o, const stru
 	printf("aead:      engine %s: %s\n", wg_aead_engine_name(wg_aead_engine(a)),
 	       wg_aead_describe(a));
 	printf("dpdk:      %s; EAL -l %u -m %u --no-huge\n", rte_version(), o->cpu, o->mem_mb);
-	printf("method:    %u bursts of %u packets per measurement, median [min, max] of %u;\n"
-		   "           IPv4 UDP inside and outside; Gbit/s counts inner IP bytes\n\n",
-	       o->bursts, BURST, o->reps);
+	printf("method:    median [min, max] of %u measurements; raw AEAD: %u bursts of %u "
+	       "buffers each;\n", o->reps, o->raw_bursts, BURST);
+	if (!o->raw_only)
+		printf("           data path: %u bursts of %u packets each, IPv4 UDP inside and "
+		       "outside, Gbit/s counts inner IP bytes\n", o->bursts, BURST);
+	printf("\n");
 }
 
 /* ---- figures ---- */
