@@ -28,6 +28,8 @@
 
 #define TIFMA __attribute__((target("avx512f,avx512bw,avx512vl,avx512ifma,bmi2")))
 
+static const uint8_t zero16[16] __attribute__((aligned(16)));
+
 #define NG ((int)(WG_MB_MAX_POLY / 8))   /* vectors of eight lanes stepped together */
 #define M44 ((1ull << 44) - 1)
 #define M42 ((1ull << 42) - 1)
@@ -126,9 +128,11 @@ INLINE TIFMA void load1(const uint8_t *const *p, const uint32_t *n, uint32_t t,
 	__m128i x[8];
 	__m512i a, b;
 
+	/* Plain loads (a lane without the block reads a zero block): the tails were just
+	 * written, and a masked load could not take their data from the store buffer. */
 	UNROLL
 	for (int l = 0; l < 8; l++)
-		x[l] = _mm_maskz_loadu_epi64(n[l] > t ? 3 : 0, p[l] + (n[l] > t ? 16 * t : 0));
+		x[l] = _mm_loadu_si128((const __m128i *)(n[l] > t ? p[l] + 16 * t : zero16));
 	a = _mm512_inserti32x4(_mm512_castsi128_si512(x[0]), x[1], 1);
 	a = _mm512_inserti32x4(a, x[2], 2);
 	a = _mm512_inserti32x4(a, x[3], 3);
