@@ -60,7 +60,9 @@ struct wg_mb_chacha_batch {
  * ciphertext), seg 1 and 3 in padded copies (the AD's last partial block; the
  * ciphertext's last partial block and the lengths block). Every block is a full block
  * (the 2^128 bit set): the AEAD's padding makes it so. A lane with no blocks at all has
- * its tag written from a zero accumulator and is ignored by the caller.
+ * its tag written from a zero accumulator and is ignored by the caller. The arrays have
+ * WG_MB_MAX_POLY entries readable from p[s] and n[s] (the IFMA kernel loads 16 counts at
+ * once), whatever the kernel's number of lanes.
  */
 #define WG_MB_POLY_SEGS 4u
 #define WG_MB_MAX_POLY 16u

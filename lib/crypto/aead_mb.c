@@ -116,7 +116,6 @@ static unsigned chunk_take(struct chunk *c, struct wg_aead_op *ops, unsigned n, 
 static void chunk_init(struct chunk *c, bool encrypt)
 {
 	unsigned n = c->n;
-
 	uint32_t mx0 = 0, mx1 = 0, mx2 = 0, mx3 = 0;
 	uint32_t mn0 = UINT32_MAX, mn1 = UINT32_MAX, mn2 = UINT32_MAX, mn3 = UINT32_MAX;
 

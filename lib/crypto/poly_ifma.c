@@ -9,7 +9,10 @@
  * Blocks are read four at a time per lane (one 64-byte load) and turned into limbs of
  * eight lanes by an 8x8 transpose of 64-bit words. A lane whose segment is shorter than the
  * others' is masked: its loads read nothing past its own blocks, and its accumulator is
- * left as it is for the steps it has no block for. Lengths are public, so the masks may
+ * left as it is for the steps it has no block for. The last one or two blocks of a segment
+ * (a padded partial block, the lengths block) are read one at a time with plain loads,
+ * without the transpose. The group's one-time keys lie one after the other and come in as
+ * four loads and eight permutes per eight lanes. Lengths are public, so the masks may
  * depend on them; nothing depends on the key or the text.
  *
  * The limb arithmetic. With h = h0 + h1 2^44 + h2 2^88 and r likewise, and 2^130 = 5 mod p
@@ -24,6 +27,7 @@
  * multipliers take (r0, r1 < 2^44, r2 < 2^36 after clamping, 20 r1 < 2^49).
  */
 #include <immintrin.h>
+
 #include "aead_internal.h"
 
 #define TIFMA __attribute__((target("avx512f,avx512bw,avx512vl,avx512ifma,bmi2")))
