@@ -138,6 +138,8 @@ static void chunk_init(struct chunk *c, bool encrypt)
 		c->pn[2][i] = n2;
 		c->pn[3][i] = n3;
 		c->ptag[i] = encrypt ? op->buf + op->len : c->tag[i];
+		if (encrypt)            /* done by the time the call returns */
+			c->op[i]->ok = true;
 		/* The segments' bounds per 8 lanes, for the kernels' loops. */
 		mx0 = n0 > mx0 ? n0 : mx0;
 		mx1 = n1 > mx1 ? n1 : mx1;
@@ -178,13 +180,16 @@ static void chunk_init(struct chunk *c, bool encrypt)
 	}
 }
 
-static void chunk_wipe(struct chunk *c)
+/* The one-time keys, and for decryption the computed tags (encryption writes its tags
+ * behind the text, not here). */
+static void chunk_wipe(struct chunk *c, bool decrypt)
 {
 	unsigned n = c->n;
 
 	wg_wipe(c->otk, (n + WG_MB_MAX_POLY - 1) / WG_MB_MAX_POLY * WG_MB_MAX_POLY *
 		sizeof(c->otk[0]));
-	wg_wipe(c->tag, n * sizeof(c->tag[0]));
+	if (decrypt)
+		wg_wipe(c->tag, n * sizeof(c->tag[0]));
 }
 
 /* ---- ChaCha20 ---- */
@@ -314,10 +319,8 @@ unsigned wg_mb_encrypt(const struct wg_mb_impl *impl, struct wg_aead_op *ops, un
 		chunk_chacha(impl, &c, true, true, NULL);
 		chunk_tails(&c, true);
 		chunk_mac(impl, &c);
-		for (unsigned i = 0; i < c.n; i++)
-			c.op[i]->ok = true;
 		done += c.n;
-		chunk_wipe(&c);
+		chunk_wipe(&c, false);
 	}
 	return done;
 }
@@ -349,7 +352,7 @@ unsigned wg_mb_decrypt(const struct wg_mb_impl *impl, struct wg_aead_op *ops, un
 		for (unsigned i = 0; i < c.n; i++)
 			if (bad[i])
 				wg_wipe(c.op[i]->buf, c.op[i]->len);
-		chunk_wipe(&c);
+		chunk_wipe(&c, true);
 	}
 	return good;
 }
