@@ -116,15 +116,16 @@ static unsigned chunk_take(struct chunk *c, struct wg_aead_op *ops, unsigned n, 
 static void chunk_init(struct chunk *c, bool encrypt)
 {
 	unsigned n = c->n;
-	uint32_t mx0 = 0, mx1 = 0, mx2 = 0, mx3 = 0;
-	uint32_t mn0 = UINT32_MAX, mn1 = UINT32_MAX, mn2 = UINT32_MAX, mn3 = UINT32_MAX;
+	/* Per 8 lanes: the bounds of the ciphertext's whole blocks, whether any op has AD,
+	 * whether any and whether all have a partial last block. */
+	uint32_t mx2 = 0, mn2 = UINT32_MAX, ad = 0, cp_any = 0, cp_all = 1;
 
 	c->key[CHUNK] = zero_block + 16;
 	c->nonce[CHUNK] = zero_block + 52;
 	for (unsigned i = 0; i < n; i++) {
 		const struct wg_aead_op *op = c->op[i];
 		uint32_t n0 = op->ad_len / 16, n1 = op->ad_len % 16 != 0;
-		uint32_t n2 = op->len / 16, n3 = 1 + (op->len % 16 != 0);
+		uint32_t n2 = op->len / 16, cp = op->len % 16 != 0;
 
 		c->key[i] = op->key;
 		c->nonce[i] = op->nonce;
@@ -132,36 +133,43 @@ static void chunk_init(struct chunk *c, bool encrypt)
 		c->pp[0][i] = n0 ? op->ad : zero_block;
 		c->pp[1][i] = c->tail_ad[i];
 		c->pp[2][i] = n2 ? op->buf : zero_block;
-		c->pp[3][i] = n3 == 2 ? c->tail_ct[i] : c->tail_ct[i] + 16;
+		c->pp[3][i] = cp ? c->tail_ct[i] : c->tail_ct[i] + 16;
 		c->pn[0][i] = n0;
 		c->pn[1][i] = n1;
 		c->pn[2][i] = n2;
-		c->pn[3][i] = n3;
+		c->pn[3][i] = 1 + cp;
 		c->ptag[i] = encrypt ? op->buf + op->len : c->tag[i];
 		if (encrypt)            /* done by the time the call returns */
 			c->op[i]->ok = true;
-		/* The segments' bounds per 8 lanes, for the kernels' loops. */
-		mx0 = n0 > mx0 ? n0 : mx0;
-		mx1 = n1 > mx1 ? n1 : mx1;
 		mx2 = n2 > mx2 ? n2 : mx2;
-		mx3 = n3 > mx3 ? n3 : mx3;
-		mn0 = n0 < mn0 ? n0 : mn0;
-		mn1 = n1 < mn1 ? n1 : mn1;
 		mn2 = n2 < mn2 ? n2 : mn2;
-		mn3 = n3 < mn3 ? n3 : mn3;
+		ad |= op->ad_len;
+		cp_any |= cp;
+		cp_all &= cp;
 		if (i % 8 == 7 || i == n - 1) {
-			if (i % 8 != 7)         /* idle lanes follow */
-				mn0 = mn1 = mn2 = mn3 = 0;
-			c->gmax[0][i / 8] = mx0;
-			c->gmax[1][i / 8] = mx1;
-			c->gmax[2][i / 8] = mx2;
-			c->gmax[3][i / 8] = mx3;
-			c->gmin[0][i / 8] = mn0;
-			c->gmin[1][i / 8] = mn1;
-			c->gmin[2][i / 8] = mn2;
-			c->gmin[3][i / 8] = mn3;
-			mx0 = mx1 = mx2 = mx3 = 0;
-			mn0 = mn1 = mn2 = mn3 = UINT32_MAX;
+			unsigned g = i / 8, idle = i % 8 != 7;   /* idle lanes follow */
+			uint32_t mx0 = 0, mx1 = 0, mn0 = 0, mn1 = 0;
+
+			if (ad) {               /* the AD segments, exactly (rare) */
+				mn0 = mn1 = UINT32_MAX;
+				for (unsigned j = g * 8; j <= i; j++) {
+					mx0 = c->pn[0][j] > mx0 ? c->pn[0][j] : mx0;
+					mx1 = c->pn[1][j] > mx1 ? c->pn[1][j] : mx1;
+					mn0 = c->pn[0][j] < mn0 ? c->pn[0][j] : mn0;
+					mn1 = c->pn[1][j] < mn1 ? c->pn[1][j] : mn1;
+				}
+			}
+			c->gmax[0][g] = mx0;
+			c->gmax[1][g] = mx1;
+			c->gmax[2][g] = mx2;
+			c->gmax[3][g] = 1 + cp_any;
+			c->gmin[0][g] = idle ? 0 : mn0;
+			c->gmin[1][g] = idle ? 0 : mn1;
+			c->gmin[2][g] = idle ? 0 : mn2;
+			c->gmin[3][g] = idle ? 0 : 1 + cp_all;
+			mx2 = ad = cp_any = 0;
+			mn2 = UINT32_MAX;
+			cp_all = 1;
 		}
 	}
 	if (n % 16 != 0 && n % 16 <= 8)        /* a last group of 16 with an idle half */
