@@ -5,6 +5,12 @@
  * or fails on them.
  *
  *   wgdp-bench [--reps N] [--bursts N] [--peers LIST] [--mem MB] [--max-peers N] [--cpu N]
+ *              [--engine NAME] [--raw-only] [--raw-bursts N]
+ *
+ * The raw AEAD section runs every ChaCha20-Poly1305 engine this CPU has side by side on
+ * the same buffers: intel-ipsec-mb one op at a time and in bursts, each multi-buffer
+ * engine, and AUTO, at several sizes and IMIX, with a different key per op and with one
+ * key for all; the measurements of all engines are interleaved, rep by rep.
  *
  * The gateway runs in this process over real sessions (lib/sim: net_ring ports, simulated
  * clients that made real handshakes). Only the gateway's wg_gw_worker_poll is timed, with
@@ -38,8 +44,10 @@ enum dir { ENC, DEC };
 static const char *const dir_name[2] = { "encrypt LAN->WAN", "decrypt WAN->LAN" };
 
 struct opts {
-	unsigned reps, bursts, mem_mb, n_peers, cpu;
+	unsigned reps, bursts, mem_mb, n_peers, cpu, raw_bursts;
 	uint32_t peers[MAX_PEERS], max_peers;
+	enum wg_aead_engine engine;
+	bool raw_only;
 };
 
 struct series {
@@ -49,7 +57,7 @@ struct series {
 
 /* The raw AEAD rates, kept for the data path's ratio. */
 struct baseline {
-	struct series burst[N_SIZES][2], single[N_SIZES][2];
+	struct series burst[N_SIZES][2];
 };
 
 /* ---- options and the header ---- */
@@ -58,15 +66,19 @@ static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--reps N] [--bursts N] [--peers LIST] [--mem MB] [--max-peers N]\n"
-		"          [--cpu N]\n"
+		"          [--cpu N] [--engine NAME] [--raw-only] [--raw-bursts N]\n"
 		"  --reps N        measurements per figure, median printed (default 5, max %u)\n"
 		"  --bursts N      bursts of %u packets per measurement (default 4000)\n"
 		"  --peers LIST    peer counts, comma-separated (default 1,1000; 100000 needs\n"
 		"                  about --mem 2048)\n"
 		"  --mem MB        EAL memory, -m (default 512)\n"
 		"  --max-peers N   gateway capacity (default: the peer count)\n"
-		"  --cpu N         the CPU to run on (EAL -l N; default 0)\n",
-		prog, MAX_REPS, BURST);
+		"  --cpu N         the CPU to run on (EAL -l N; default 0)\n"
+		"  --engine NAME   the AEAD engine for the data path: auto, ipsec-mb, ref, avx2,\n"
+		"                  avx512 (default auto)\n"
+		"  --raw-only      only the raw AEAD section\n"
+		"  --raw-bursts N  bursts of %u per raw AEAD measurement (default 2000)\n",
+		prog, MAX_REPS, BURST, BURST);
 }
 
 static int parse_peers(struct opts *o, const char *s)
@@ -105,6 +117,9 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "max-peers", required_argument, NULL, 'x' },
 		{ "cpu", required_argument, NULL, 'c' },
+		{ "engine", required_argument, NULL, 'e' },
+		{ "raw-only", no_argument, NULL, 'o' },
+		{ "raw-bursts", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -112,7 +127,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	int c, bad = 0;
 
 	*o = (struct opts){ .reps = 5, .bursts = 4000, .mem_mb = 512, .n_peers = 2,
-			    .peers = { 1, 1000 } };
+			    .peers = { 1, 1000 }, .raw_bursts = 2000, .engine = WG_AEAD_AUTO };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': bad |= parse_uint(optarg, 1, MAX_REPS, &o->reps); break;
@@ -120,6 +135,17 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 'p': bad |= parse_peers(o, optarg); break;
 		case 'm': bad |= parse_uint(optarg, 64, 1u << 20, &o->mem_mb); break;
 		case 'c': bad |= parse_uint(optarg, 0, 1023, &o->cpu); break;
+		case 'w': bad |= parse_uint(optarg, 1, 10000000, &o->raw_bursts); break;
+		case 'o': o->raw_only = true; break;
+		case 'e':
+			if (wg_aead_engine_parse(optarg, &o->engine) != 0) {
+				fprintf(stderr, "unknown engine '%s'\n", optarg);
+				bad = -1;
+			} else if (!wg_aead_engine_supported(o->engine)) {
+				fprintf(stderr, "engine '%s' cannot run on this CPU\n", optarg);
+				bad = -1;
+			}
+			break;
 		case 'x':
 			bad |= parse_uint(optarg, 1, WG_SIM_MAX_CLIENTS, &v);
 			o->max_peers = bad ? 0 : v;
@@ -146,7 +172,7 @@ static void cpu_model(char *out, size_t len)
 		fclose(f);
 }
 
-static void print_header(int argc, char **argv, const struct opts *o, const char *arch)
+static void print_header(int argc, char **argv, const struct opts *o, const struct wg_aead *a)
 {
 	char cpu[128];
 
@@ -157,11 +183,15 @@ static void print_header(int argc, char **argv, const struct opts *o, const char
 		printf(strpbrk(argv[i], " \t'\"") ? " '%s'" : " %s", argv[i]);
 	printf("\ncpu:       %s, %ld online, TSC %.3f GHz\n", cpu, sysconf(_SC_NPROCESSORS_ONLN),
 	       (double)rte_get_tsc_hz() / 1e9);
-	printf("aead:      intel-ipsec-mb ChaCha20-Poly1305, %s implementation\n", arch);
+	printf("aead:      engine %s: %s\n", wg_aead_engine_name(wg_aead_engine(a)),
+	       wg_aead_describe(a));
 	printf("dpdk:      %s; EAL -l %u -m %u --no-huge\n", rte_version(), o->cpu, o->mem_mb);
-	printf("method:    %u bursts of %u packets per measurement, median [min, max] of %u;\n"
-		   "           IPv4 UDP inside and outside; Gbit/s counts inner IP bytes\n\n",
-	       o->bursts, BURST, o->reps);
+	printf("method:    median [min, max] of %u measurements; raw AEAD: %u bursts of %u "
+	       "buffers each;\n", o->reps, o->raw_bursts, BURST);
+	if (!o->raw_only)
+		printf("           data path: %u bursts of %u packets each, IPv4 UDP inside and "
+		       "outside, Gbit/s counts inner IP bytes\n", o->bursts, BURST);
+	printf("\n");
 }
 
 /* ---- figures ---- */
@@ -218,110 +248,266 @@ static double gbps(double mpps_v, uint16_t size)
 	return mpps_v * 1e6 * size * 8 / 1e9;
 }
 
-/* How the protocol pads a packet: to 16, but not past the tunnel MTU. */
-static uint32_t padded(uint16_t size)
-{
-	uint32_t p = (size + 15u) / 16u * 16u;
-
-	return p > WG_SIM_MTU ? (size > WG_SIM_MTU ? size : WG_SIM_MTU) : p;
-}
-
 /* ---- raw AEAD ---- */
 
-struct aead_bufs {
-	uint8_t *work, *pristine;
-	struct wg_aead_op ops[BURST];
-	uint8_t key[WG_KEY_LEN];
-	uint32_t len, stride;
+#define RAW_SIZES 6                     /* 64, 128, 256, 512, 1420 and IMIX */
+#define IMIX_SETS 12                    /* distinct IMIX bursts, taken in turn */
+#define MAX_RUNNERS 10
+
+/* Text lengths as the data path pads them (to 16, not past the 1420-byte MTU): already so. */
+static const uint16_t raw_sizes[RAW_SIZES] = { 64, 128, 256, 512, 1420, 0 };
+
+/* One column of the raw tables: an engine and the burst size it is called with. */
+struct runner {
+	char label[24];
+	enum wg_aead_engine e;
+	unsigned burst;
+	struct wg_aead *a;
+	struct series s[2][RAW_SIZES][2];   /* [same key][size][dir] */
 };
 
-static int aead_bufs_init(struct aead_bufs *b, struct wg_aead *a, uint32_t len)
+struct raw_bufs {
+	uint8_t *work, *pristine;
+	struct wg_aead_op ops[IMIX_SETS][BURST];
+	uint8_t keys[BURST][WG_KEY_LEN];
+	size_t off[IMIX_SETS], len[IMIX_SETS];  /* each set's bytes in work / pristine */
+	unsigned sets;
+};
+
+/* IMIX: exactly 7:4:1 of 64, 576 and 1420 bytes over IMIX_SETS bursts, shuffled across
+ * and within the bursts by a fixed pseudo-random permutation (the same in every run). */
+static void imix_lens(uint32_t lens[IMIX_SETS][BURST])
 {
-	b->len = len;
-	b->stride = (len + WG_AEAD_TAG_LEN + 63) / 64 * 64;
-	b->work = aligned_alloc(64, (size_t)b->stride * BURST);
-	b->pristine = aligned_alloc(64, (size_t)b->stride * BURST);
+	uint32_t state = 1;
+
+	for (unsigned i = 0; i < IMIX_SETS * BURST; i++)
+		lens[i / BURST][i % BURST] = i % 12 < 7 ? 64 : i % 12 < 11 ? 576 : 1420;
+	for (unsigned i = IMIX_SETS * BURST - 1; i > 0; i--) {
+		unsigned j, t;
+
+		state = state * 1103515245u + 12345u;
+		j = (state >> 8) % (i + 1);
+		t = lens[i / BURST][i % BURST];
+		lens[i / BURST][i % BURST] = lens[j / BURST][j % BURST];
+		lens[j / BURST][j % BURST] = t;
+	}
+}
+
+static int raw_bufs_init(struct raw_bufs *b, struct wg_aead *enc, uint16_t size, bool same_key)
+{
+	uint32_t lens[IMIX_SETS][BURST];
+	size_t total = 0;
+
+	memset(b, 0, sizeof(*b));
+	b->sets = size ? 1 : IMIX_SETS;
+	imix_lens(lens);
+	for (unsigned s = 0; s < b->sets; s++) {
+		b->off[s] = total;
+		for (unsigned i = 0; i < BURST; i++) {
+			lens[s][i] = size ? size : lens[s][i];
+			total += (lens[s][i] + WG_AEAD_TAG_LEN + 63) / 64 * 64;
+		}
+		b->len[s] = total - b->off[s];
+	}
+	b->work = aligned_alloc(64, total);
+	b->pristine = aligned_alloc(64, total);
 	if (b->work == NULL || b->pristine == NULL)
 		return -1;
-	wg_random(b->key, sizeof(b->key));
-	wg_random(b->pristine, (size_t)b->stride * BURST);
-	for (unsigned i = 0; i < BURST; i++) {
-		b->ops[i] = (struct wg_aead_op){ .key = b->key, .buf = b->pristine + i * b->stride,
-						 .len = len };
-		wg_aead_nonce(b->ops[i].nonce, i);
+	wg_random(b->keys, sizeof(b->keys));
+	wg_random(b->pristine, total);
+	for (unsigned s = 0; s < b->sets; s++) {
+		size_t at = b->off[s];
+
+		for (unsigned i = 0; i < BURST; i++) {
+			struct wg_aead_op *op = &b->ops[s][i];
+
+			*op = (struct wg_aead_op){ .key = b->keys[same_key ? 0 : i],
+						   .buf = b->pristine + at, .len = lens[s][i] };
+			wg_aead_nonce(op->nonce, s * BURST + i);
+			at += (lens[s][i] + WG_AEAD_TAG_LEN + 63) / 64 * 64;
+		}
+		/* Valid ciphertexts and tags to decrypt, kept aside and copied in before each
+		 * burst. */
+		wg_aead_encrypt_burst(enc, b->ops[s], BURST);
+		for (unsigned i = 0; i < BURST; i++)
+			b->ops[s][i].buf = b->work + (b->ops[s][i].buf - b->pristine);
 	}
-	/* Valid ciphertexts and tags to decrypt, kept aside and copied in before each run. */
-	wg_aead_encrypt_burst(a, b->ops, BURST);
-	for (unsigned i = 0; i < BURST; i++)
-		b->ops[i].buf = b->work + i * b->stride;
 	return 0;
 }
 
-static void aead_bufs_free(struct aead_bufs *b)
+static void raw_bufs_free(struct raw_bufs *b)
 {
 	free(b->work);
 	free(b->pristine);
 }
 
-/* One measurement: Mpps of bursts of `burst` (32 or 1) buffers. */
-static double aead_once(struct wg_aead *a, struct aead_bufs *b, enum dir d, unsigned burst,
-			unsigned n_bursts)
+/* One measurement: Mpps. */
+static double raw_once(struct runner *r, struct raw_bufs *b, enum dir d, unsigned n_bursts)
 {
 	uint64_t cycles = 0, good = 0;
 
-	for (unsigned r = 0; r < n_bursts; r++) {
+	for (unsigned k = 0; k < n_bursts; k++) {
+		unsigned s = k % b->sets;
+		struct wg_aead_op *ops = b->ops[s];
 		uint64_t t0;
 
-		memcpy(b->work, b->pristine, (size_t)b->stride * BURST);   /* untimed */
+		memcpy(b->work + b->off[s], b->pristine + b->off[s], b->len[s]);   /* untimed */
 		t0 = rte_rdtsc();
-		for (unsigned i = 0; i < BURST; i += burst)
-			good += d == ENC ? wg_aead_encrypt_burst(a, b->ops + i, burst) :
-				wg_aead_decrypt_burst(a, b->ops + i, burst);
+		for (unsigned i = 0; i < BURST; i += r->burst)
+			good += d == ENC ? wg_aead_encrypt_burst(r->a, ops + i, r->burst) :
+				wg_aead_decrypt_burst(r->a, ops + i, r->burst);
 		cycles += rte_rdtsc() - t0;
 	}
 	if (good != (uint64_t)n_bursts * BURST)
-		printf("warning: raw AEAD: %lu of %lu buffers failed\n",
+		printf("warning: raw AEAD %s: %lu of %lu buffers failed\n", r->label,
 		       (unsigned long)((uint64_t)n_bursts * BURST - good),
 		       (unsigned long)((uint64_t)n_bursts * BURST));
 	return mpps((uint64_t)n_bursts * BURST, cycles);
 }
 
-static void print_aead_row(const struct baseline *base, unsigned si, enum dir d)
+static unsigned make_runners(const struct opts *o, struct runner *r)
 {
-	const struct series *b = &base->burst[si][d], *s = &base->single[si][d];
+	static const struct { enum wg_aead_engine e; unsigned burst; } want[] = {
+		{ WG_AEAD_IPSECMB, 1 }, { WG_AEAD_IPSECMB, BURST }, { WG_AEAD_REF, BURST },
+		{ WG_AEAD_AVX2, BURST }, { WG_AEAD_AVX512, BURST }, { WG_AEAD_AUTO, BURST },
+		{ WG_AEAD_AVX2, 1 }, { WG_AEAD_AVX512, 1 }, { WG_AEAD_AUTO, 1 },
+	};
+	unsigned n = 0;
 
-	printf("%5u  %-7s", sizes[si], d == ENC ? "encrypt" : "decrypt");
-	print_series(b);
-	printf(" %7.2f ", gbps(median(b), sizes[si]));
-	print_series(s);
-	printf(" %7.2f   %5.2fx\n", gbps(median(s), sizes[si]), median(b) / median(s));
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]) && n < MAX_RUNNERS; i++) {
+		/* The reference is slow: only when it is the engine asked for. */
+		if (want[i].e == WG_AEAD_REF && o->engine != WG_AEAD_REF)
+			continue;
+		if (!wg_aead_engine_supported(want[i].e)) {
+			if (want[i].burst == BURST)
+				printf("(engine %s: not supported by this CPU, skipped)\n",
+				       wg_aead_engine_name(want[i].e));
+			continue;
+		}
+		memset(&r[n], 0, sizeof(r[n]));
+		r[n].e = want[i].e;
+		r[n].burst = want[i].burst;
+		snprintf(r[n].label, sizeof(r[n].label), "%s %s", wg_aead_engine_name(want[i].e),
+			 want[i].burst == 1 ? "1-by-1" : "x32");
+		r[n].a = wg_aead_create_engine(want[i].e);
+		if (r[n].a == NULL)
+			continue;
+		n++;
+	}
+	return n;
 }
 
-static int run_aead(const struct opts *o, struct wg_aead *a, struct baseline *base)
+static const char *size_name(uint16_t size, char *buf, size_t len)
 {
-	printf("raw ChaCha20-Poly1305, one lcore: Mpps median [min, max], Gbit/s of the median\n");
-	printf(" size  dir        burst of 32                 Gbit/s   one at a time"
-	       "               Gbit/s   burst/one\n");
-	for (unsigned si = 0; si < N_SIZES; si++) {
-		struct aead_bufs b;
+	if (size)
+		snprintf(buf, len, "%u", size);
+	else
+		snprintf(buf, len, "IMIX");
+	return buf;
+}
 
-		if (aead_bufs_init(&b, a, padded(sizes[si])) != 0)
-			return -1;
+static void print_raw_tables(const struct runner *r, unsigned nr, int same)
+{
+	char sz[8];
+
+	printf("\nraw ChaCha20-Poly1305, one lcore, %s: Mpps median [min, max]\n",
+	       same ? "ONE KEY for every op" : "a DIFFERENT KEY per op (as from 32 peers)");
+	printf(" size  dir    ");
+	for (unsigned k = 0; k < nr; k++)
+		printf(" %-24s", r[k].label);
+	printf("\n");
+	for (unsigned si = 0; si < RAW_SIZES; si++)
 		for (int d = ENC; d <= DEC; d++) {
-			aead_once(a, &b, d, BURST, o->bursts / 4 + 1);   /* warm up */
-			for (unsigned r = 0; r < o->reps; r++) {
-				base->burst[si][d].v[base->burst[si][d].n++] =
-					aead_once(a, &b, d, BURST, o->bursts);
-				base->single[si][d].v[base->single[si][d].n++] =
-					aead_once(a, &b, d, 1, o->bursts);
+			printf("%5s  %-7s", size_name(raw_sizes[si], sz, sizeof(sz)),
+			       d == ENC ? "encrypt" : "decrypt");
+			for (unsigned k = 0; k < nr; k++) {
+				print_series(&r[k].s[same][si][d]);
+				printf("  ");
 			}
-			print_aead_row(base, si, d);
+			printf("\n");
 		}
-		aead_bufs_free(&b);
+	printf("Gbit/s of the medians (text bytes; IMIX: 7:4:1 of 64/576/1420 within bursts), "
+	       "and each engine / %s\n", r[0].label);
+	printf(" size  dir    ");
+	for (unsigned k = 0; k < nr; k++)
+		printf(" %15s", r[k].label);
+	printf("   ");
+	for (unsigned k = 1; k < nr; k++)
+		printf(" %15s", r[k].label);
+	printf("\n");
+	for (unsigned si = 0; si < RAW_SIZES; si++)
+		for (int d = ENC; d <= DEC; d++) {
+			double base = median(&r[0].s[same][si][d]);
+			/* Text bytes per op: the size, or IMIX's exact mean. */
+			double mean = raw_sizes[si] ? raw_sizes[si] : (7 * 64 + 4 * 576 + 1420) / 12.0;
+
+			printf("%5s  %-7s", size_name(raw_sizes[si], sz, sizeof(sz)),
+			       d == ENC ? "encrypt" : "decrypt");
+			for (unsigned k = 0; k < nr; k++)
+				printf(" %15.2f", median(&r[k].s[same][si][d]) * mean * 8 / 1e3);
+			printf("   ");
+			for (unsigned k = 1; k < nr; k++)
+				printf(" %14.2fx", base > 0 ? median(&r[k].s[same][si][d]) / base : 0);
+			printf("\n");
+		}
+}
+
+static int run_aead(const struct opts *o, struct baseline *base)
+{
+	struct runner *r = calloc(MAX_RUNNERS, sizeof(*r));
+	struct wg_aead *enc = wg_aead_create_engine(WG_AEAD_IPSECMB);
+	unsigned nr, pick = 0;
+	int rc = 0;
+
+	if (r == NULL || enc == NULL) {
+		free(r);
+		wg_aead_free(enc);
+		return -1;
 	}
-	printf("(buffer lengths as the data path pads them: %u, %u, %u bytes)\n\n",
-	       padded(sizes[0]), padded(sizes[1]), padded(sizes[2]));
-	return 0;
+	nr = make_runners(o, r);
+	printf("raw AEAD engines on this CPU:");
+	for (unsigned k = 0; k < nr; k++)
+		if (r[k].burst == BURST)
+			printf(" %s = %s;", wg_aead_engine_name(r[k].e), wg_aead_describe(r[k].a));
+	printf("\n%u bursts of %u buffers per measurement, each measurement of every column "
+	       "interleaved with the others, %u reps\n", o->raw_bursts, BURST, o->reps);
+	for (unsigned k = 0; k < nr; k++)
+		if (r[k].e == o->engine && r[k].burst == BURST)
+			pick = k;
+	for (int same = 0; same <= 1 && rc == 0; same++) {
+		for (unsigned si = 0; si < RAW_SIZES; si++) {
+			struct raw_bufs b;
+
+			if (raw_bufs_init(&b, enc, raw_sizes[si], same) != 0) {
+				rc = -1;
+				break;
+			}
+			for (unsigned k = 0; k < nr; k++)           /* warm up */
+				for (int d = ENC; d <= DEC; d++)
+					raw_once(&r[k], &b, d, o->raw_bursts / 8 + 1);
+			for (unsigned rep = 0; rep < o->reps; rep++)
+				for (unsigned k = 0; k < nr; k++)
+					for (int d = ENC; d <= DEC; d++) {
+						struct series *s = &r[k].s[same][si][d];
+
+						s->v[s->n++] = raw_once(&r[k], &b, d, o->raw_bursts);
+					}
+			raw_bufs_free(&b);
+		}
+		print_raw_tables(r, nr, same);
+	}
+	/* The data path's baseline: the chosen engine in bursts of 32, different keys. */
+	for (unsigned si = 0; si < N_SIZES; si++)
+		for (unsigned rs = 0; rs < RAW_SIZES; rs++)
+			if (raw_sizes[rs] == sizes[si])
+				for (int d = ENC; d <= DEC; d++)
+					base->burst[si][d] = r[pick].s[0][rs][d];
+	printf("\n");
+	for (unsigned k = 0; k < nr; k++)
+		wg_aead_free(r[k].a);
+	wg_aead_free(enc);
+	free(r);
+	return rc;
 }
 
 /* ---- the data path ---- */
@@ -492,20 +678,27 @@ int main(int argc, char **argv)
 	}
 	if (wg_sim_eal_init(argv[0], o.mem_mb, o.cpu) != 0)
 		return 1;
-	a = wg_aead_create();
+	a = wg_aead_create_engine(o.engine);
 	if (a == NULL) {
 		fprintf(stderr, "wgdp-bench: no AEAD context\n");
 		wg_sim_eal_cleanup();
 		return 1;
 	}
-	print_header(argc, argv, &o, wg_aead_arch(a));
-	rc = run_aead(&o, a, &base);
+	print_header(argc, argv, &o, a);
+	rc = run_aead(&o, &base);
+	if (o.raw_only || rc != 0)
+		goto out;
+	if (o.engine != WG_AEAD_AUTO)
+		printf("note: the gateway makes its own AEAD contexts (wg_aead_create: auto); "
+		       "--engine %s sets only the raw baseline below\n",
+		       wg_aead_engine_name(o.engine));
 	printf("data path: wg_gw_worker_poll only; Mpps median [min, max]; Gbit/s of the median;"
 	       "\nthe last columns: raw burst AEAD Mpps at that size and the data path's share of it\n");
 	for (unsigned i = 0; rc == 0 && i < o.n_peers; i++)
 		rc = run_peers(&o, i, &base, &run);
 	if (rc == 0)
 		print_memory(&o, &run);
+out:
 	wg_aead_free(a);
 	wg_sim_eal_cleanup();
 	return rc ? 1 : 0;
