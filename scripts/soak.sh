@@ -64,7 +64,8 @@ done) &
 		--dst-ip "$TOPO_GW_WAN4" --duration 10 --rate 50000 >/dev/null 2>&1 || true
 done) &
 
-printf '%8s %14s %12s %14s %10s %12s\n' seconds heap_bytes mbufs_in_use rss_bytes peers drops
+printf '%8s %14s %12s %14s %12s %10s %12s\n' seconds heap_bytes mbufs_in_use rss_bytes \
+	malloc_bytes peers drops
 samples=$TOPO_DIR/samples.txt
 : >"$samples"
 t0=$SECONDS
@@ -73,9 +74,10 @@ while [ "$SECONDS" -lt "$end" ]; do
 	"$ctl" -s "$sock" --raw GetStats 2>/dev/null | python3 -c '
 import json, sys
 s = json.load(sys.stdin); m = s["memory"]
-print(sys.argv[1], m["heap_bytes"], m["mbufs_in_use"], m.get("rss_bytes", 0), s["peers"],
-      sum(s["drops"].values()))' "$((SECONDS - t0))" | tee -a "$samples" |
-		awk '{ printf "%8s %14s %12s %14s %10s %12s\n", $1, $2, $3, $4, $5, $6 }' || true
+print(sys.argv[1], m["heap_bytes"], m["mbufs_in_use"], m.get("rss_bytes", 0),
+      m["malloc_bytes"], s["peers"], sum(s["drops"].values()))' "$((SECONDS - t0))" |
+		tee -a "$samples" |
+		awk '{ printf "%8s %14s %12s %14s %12s %10s %12s\n", $1, $2, $3, $4, $5, $6, $7 }' || true
 done
 wait
 python3 - "$samples" <<'EOF'
@@ -84,7 +86,8 @@ rows = [list(map(int, l.split())) for l in open(sys.argv[1]) if l.strip()]
 warm = [r for r in rows if r[0] >= 120] or rows
 first, last = warm[0], warm[-1]
 print("after warm-up (t=%d s) -> end (t=%d s):" % (first[0], last[0]))
-for i, name in ((1, "DPDK heap bytes"), (2, "mbufs in use"), (3, "process RSS bytes")):
+for i, name in ((1, "DPDK heap bytes"), (2, "mbufs in use"), (3, "process RSS bytes"),
+                (4, "malloc bytes")):
     peak = max(r[i] for r in warm)
     print("  %-18s %14d -> %14d  (max %d, change %+d)" % (name, first[i], last[i], peak,
                                                        last[i] - first[i]))

@@ -6,6 +6,7 @@
  * and the counters that `wg` cannot show.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +214,7 @@ static json_t *memory_json(struct wg_gw *gw)
 	json_object_set_new(o, "heap_bytes", json_integer((json_int_t)heap));
 	json_object_set_new(o, "mbufs", json_integer(gw->pool->size));
 	json_object_set_new(o, "mbufs_in_use", json_integer(rte_mempool_in_use_count(gw->pool)));
+	json_object_set_new(o, "malloc_bytes", json_integer((json_int_t)mallinfo2().uordblks));
 	f = fopen("/proc/self/statm", "r");
 	if (f && fscanf(f, "%lu %lu", &pages_total, &pages_rss) == 2)
 		json_object_set_new(o, "rss_bytes",
