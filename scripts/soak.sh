@@ -37,12 +37,15 @@ gw_mac=$(ip -n "$TOPO_NS_GW" -o link show "$TOPO_GW_WAN" | sed -n 's/.*link\/eth
 end=$((SECONDS + minutes * 60))
 
 # Background load, each loop ending when the time is up.
+loads=()
 (while [ "$SECONDS" -lt "$end" ]; do
 	in_ns "$c1" iperf3 -c "$TOPO_LAN_HOST4" -t 20 -b 200M >/dev/null 2>&1 || sleep 1
 done) &
+loads+=($!)
 (while [ "$SECONDS" -lt "$end" ]; do
 	in_ns "$c2" ping -q -i 0.05 -c 200 "$TOPO_LAN_HOST4" >/dev/null 2>&1 || true
 done) &
+loads+=($!)
 (n=0; while [ "$SECONDS" -lt "$end" ]; do
 	keys=()
 	for ((i = 0; i < 100; i++)); do keys+=("$(wg genkey | wg pubkey)"); done
@@ -57,12 +60,14 @@ print(json.dumps({"peers": [{"public_key": k, "allowed_ips": ["10.%d.%d.0/24" % 
 	n=$((n + 1))
 	sleep 2
 done) &
+loads+=($!)
 (while [ "$SECONDS" -lt "$end" ]; do
 	in_ns "$c3" "$flood" --iface "$(client_wanif 3)" --dst-mac "$gw_mac" --dst-ip "$TOPO_GW_WAN4" \
 		--key "$(cat "$TOPO_DIR/gw.pub")" --duration 10 >/dev/null 2>&1 || true
 	in_ns "$c3" "$flood" --mode junk --iface "$(client_wanif 3)" --dst-mac "$gw_mac" \
 		--dst-ip "$TOPO_GW_WAN4" --duration 10 --rate 50000 >/dev/null 2>&1 || true
 done) &
+loads+=($!)
 
 printf '%8s %14s %12s %14s %12s %10s %12s\n' seconds heap_bytes mbufs_in_use rss_bytes \
 	malloc_bytes peers drops
@@ -79,7 +84,7 @@ print(sys.argv[1], m["heap_bytes"], m["mbufs_in_use"], m.get("rss_bytes", 0),
 		tee -a "$samples" |
 		awk '{ printf "%8s %14s %12s %14s %12s %10s %12s\n", $1, $2, $3, $4, $5, $6, $7 }' || true
 done
-wait
+wait "${loads[@]}"
 python3 - "$samples" <<'EOF'
 import sys
 rows = [list(map(int, l.split())) for l in open(sys.argv[1]) if l.strip()]

@@ -620,7 +620,8 @@ static int run_peers(const struct opts *o, unsigned idx, const struct baseline *
 {
 	uint32_t peers = o->peers[idx];
 	struct wg_sim_params p = { .n_clients = peers,
-		.max_peers = o->max_peers > peers ? o->max_peers : peers };
+		.max_peers = o->max_peers > peers ? o->max_peers : peers,
+		.aead_engine = wg_aead_engine_name(o->engine) };
 	char err[256];
 
 	r->s = wg_sim_create(&p, err, sizeof(err));

@@ -35,6 +35,7 @@ static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [EAL options] -- -c FILE [--name NAME] [--max-peers N]\n"
+		"          [--aead-engine NAME]\n"
 		"  -c, --config FILE   configuration file (wgdp.conf(5), docs/configuration.md)\n"
 		"  -n, --name NAME     the interface's name (`wg show NAME`, the default sockets\n"
 		"                      /var/run/wireguard/NAME.sock and\n"
@@ -42,12 +43,16 @@ static void usage(const char *prog)
 		"                      must then be absent or NAME. The service wgdp@NAME\n"
 		"                      passes it. Default: the file's name, else wgdp0\n"
 		"      --max-peers N   capacity of the peer table (default: 1024, or the\n"
-		"                      number of configured peers if larger)\n", prog);
+		"                      number of configured peers if larger)\n"
+		"      --aead-engine NAME  ChaCha20-Poly1305 engine: auto, ipsec-mb, avx512,\n"
+		"                      avx2 or ref (default: the file's interface.aead_engine,\n"
+		"                      else auto)\n", prog);
 }
 
 struct opts {
 	const char *config;
 	const char *name;
+	const char *aead_engine;
 	uint32_t max_peers;
 };
 
@@ -57,6 +62,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "max-peers", required_argument, NULL, 'p' },
+		{ "aead-engine", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -67,6 +73,9 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		switch (c) {
 		case 'c':
 			o->config = optarg;
+			break;
+		case 'e':
+			o->aead_engine = optarg;
 			break;
 		case 'n':
 			if (!wg_config_name_ok(optarg)) {
@@ -127,7 +136,7 @@ static void control_loop(struct wg_gw *gw, struct wg_worker *inline_worker)
 static int run(const struct opts *o)
 {
 	struct wg_config cfg;
-	struct wg_gw_params prm = { .max_peers = o->max_peers };
+	struct wg_gw_params prm = { .max_peers = o->max_peers, .aead_engine = o->aead_engine };
 	char err[WG_CONFIG_ERR_LEN];
 	struct wg_gw *gw;
 	unsigned lcore, i = 0;

@@ -17,6 +17,7 @@
 
 #include "config_file.h"
 #include "config_scan.h"
+#include "wg_aead.h"
 #include "wg_config.h"
 #include "wg_crypto.h"
 
@@ -43,7 +44,7 @@
 static const char *const root_keys[] = { "interface", "ports", "peers", NULL };
 static const char *const interface_keys[] = {
 	"name", "private_key", "private_key_file", "listen_port", "mtu", "fwmark",
-	"uapi_socket", "jsonrpc_socket", NULL,
+	"uapi_socket", "jsonrpc_socket", "aead_engine", NULL,
 };
 static const char *const port_keys[] = {
 	"name", "device", "role", "addresses", "gateway4", "gateway6", "mtu", NULL,
@@ -286,6 +287,25 @@ static int get_bounded(struct parse *p, const config_setting_t *g, const char *n
 	return 1;
 }
 
+/* The ChaCha20-Poly1305 engine by name (wg_aead.h); whether this CPU runs it is for the
+ * gateway to say when it starts. */
+static int get_engine(struct parse *p, const config_setting_t *g, int *out)
+{
+	const config_setting_t *s;
+	const char *v;
+	char q[QUOTE_LEN];
+	enum wg_aead_engine e;
+	int rc = get_string(p, g, "aead_engine", &s, &v);
+
+	if (rc <= 0)
+		return rc;
+	if (wg_aead_engine_parse(v, &e) != 0)
+		return fail(p, s, "unknown aead_engine '%s' (auto, ipsec-mb, ref, avx2, avx512)",
+			    quote(q, v));
+	*out = (int)e;
+	return 1;
+}
+
 /* libconfig frees its strings without wiping them: wipe the text of a secret ourselves. */
 static void wipe_text(const char *s)
 {
@@ -394,7 +414,8 @@ static int parse_interface(struct parse *p, const config_setting_t *g)
 	    get_u16(p, g, "listen_port", 1, 65535, &c->listen_port) < 0 ||
 	    get_u16(p, g, "mtu", TUNNEL_MTU_MIN, TUNNEL_MTU_MAX, &c->mtu) < 0 ||
 	    get_bounded(p, g, "uapi_socket", c->uapi_socket, WG_CONFIG_PATH_LEN) < 0 ||
-	    get_bounded(p, g, "jsonrpc_socket", c->jsonrpc_socket, WG_CONFIG_PATH_LEN) < 0)
+	    get_bounded(p, g, "jsonrpc_socket", c->jsonrpc_socket, WG_CONFIG_PATH_LEN) < 0 ||
+	    get_engine(p, g, &c->aead_engine) < 0)
 		return -1;
 	rc = get_int(p, g, "fwmark", 0, UINT32_MAX, &v);
 	if (rc == 1)

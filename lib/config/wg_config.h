@@ -58,6 +58,7 @@ struct wg_config {
 	uint32_t fwmark;                     /* accepted and shown; meaningless on DPDK */
 	char uapi_socket[WG_CONFIG_PATH_LEN];    /* default /var/run/wireguard/NAME.sock */
 	char jsonrpc_socket[WG_CONFIG_PATH_LEN]; /* default /var/run/wgdp/NAME.json.sock */
+	int aead_engine;                     /* enum wg_aead_engine, default auto */
 	struct wg_config_port ports[WG_CONFIG_MAX_PORTS];
 	unsigned n_ports;
 	struct wg_config_peer *peers;

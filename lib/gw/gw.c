@@ -113,7 +113,7 @@ static int make_workers(struct wg_gw *gw, const char *tag)
 		w->idx = i == gw->n_workers ? 0 : i;
 		w->rcu_id = i;
 		w->is_ctrl = i == gw->n_workers;
-		w->aead = wg_aead_create();
+		w->aead = wg_aead_create_engine((enum wg_aead_engine)gw->aead_engine);
 		w->peer_stats = rte_zmalloc("wg_peer_stats", gw->max_peers * sizeof(*w->peer_stats),
 					    RTE_CACHE_LINE_SIZE);
 		if (w->aead == NULL || w->peer_stats == NULL)
@@ -171,6 +171,11 @@ static int build(struct wg_gw *gw, const struct wg_gw_params *prm, char *err, si
 
 	snprintf(tag, sizeof(tag), "wg%u", (unsigned)(wg_random_u32() % 100000));
 	gw->aips_max = gw->max_peers * 4 + 1024;
+	if (!wg_aead_engine_supported((enum wg_aead_engine)gw->aead_engine)) {
+		snprintf(err, errlen, "the ChaCha20-Poly1305 engine %s cannot run on this CPU",
+			 wg_aead_engine_name((enum wg_aead_engine)gw->aead_engine));
+		return -1;
+	}
 	if (register_meta() != 0 || make_rings(gw, tag) != 0 || make_rcu(gw) != 0) {
 		snprintf(err, errlen, "cannot create rings or RCU state (%s)", rte_strerror(rte_errno));
 		return -1;
@@ -215,6 +220,17 @@ struct wg_gw *wg_gw_create(const struct wg_config *cfg, const struct wg_gw_param
 	if (gw->max_peers < cfg->n_peers)
 		gw->max_peers = cfg->n_peers;
 	gw->mtu = cfg->mtu;
+	gw->aead_engine = cfg->aead_engine;
+	if (prm->aead_engine) {
+		enum wg_aead_engine e;
+
+		if (wg_aead_engine_parse(prm->aead_engine, &e) != 0) {
+			snprintf(err, errlen, "unknown ChaCha20-Poly1305 engine '%s' (auto, "
+				 "ipsec-mb, ref, avx2, avx512)", prm->aead_engine);
+			goto fail;
+		}
+		gw->aead_engine = (int)e;
+	}
 	gw->lcore_of[gw->n_workers] = rte_get_main_lcore();
 	if (gw->single_lcore)
 		gw->lcore_of[0] = rte_get_main_lcore();
@@ -296,6 +312,11 @@ void wg_gw_destroy(struct wg_gw *gw)
 	wg_noise_device_wipe(&gw->dev);
 	wg_wipe(&gw->cfg, sizeof(gw->cfg));
 	rte_free(gw);
+}
+
+const char *wg_gw_aead(const struct wg_gw *gw)
+{
+	return wg_aead_describe(gw->workers[0].aead);
 }
 
 struct wg_worker *wg_gw_worker(struct wg_gw *gw, unsigned i)

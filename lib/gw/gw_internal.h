@@ -255,6 +255,7 @@ struct wg_gw {
 	unsigned n_ports;
 	_Atomic uint16_t listen_port;  /* [pub] */
 	uint16_t mtu;                  /* tunnel MTU */
+	int aead_engine;               /* enum wg_aead_engine of every lcore's context */
 	struct rte_mempool *pool;
 
 	struct wg_noise_device dev;    /* [ctrl]; dev.cookie.mac1_key read by workers */

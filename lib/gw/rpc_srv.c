@@ -256,6 +256,7 @@ static int be_stats(void *ctx, json_t *result, char *why, size_t whylen)
 	json_object_set_new(result, "workers", workers);
 	json_object_set_new(result, "ports", ports);
 	json_object_set_new(result, "handshakes", handshake_json(gw));
+	json_object_set_new(result, "aead_engine", json_string(wg_gw_aead(gw)));
 	json_object_set_new(result, "memory", memory_json(gw));
 	return 0;
 }
@@ -278,6 +279,7 @@ static int be_lcores(void *ctx, json_t *result, char *why, size_t whylen)
 		json_array_append_new(list, o);
 	}
 	json_object_set_new(result, "single_lcore", json_boolean(gw->single_lcore));
+	json_object_set_new(result, "aead_engine", json_string(wg_gw_aead(gw)));
 	json_object_set_new(result, "lcores", list);
 	return 0;
 }

@@ -32,6 +32,7 @@ void wg_gw_describe(struct wg_gw *gw, FILE *out)
 		}
 		fprintf(out, "\n");
 	}
+	fprintf(out, "wgdp: ChaCha20-Poly1305: %s\n", wg_gw_aead(gw));
 	fprintf(out, "wgdp: lcore %u: control%s; %u worker%s; %u peers\n", rte_get_main_lcore(),
 		gw->single_lcore ? " and worker 0 in turn" : "", gw->n_workers,
 		gw->n_workers == 1 ? "" : "s", gw->n_peers);

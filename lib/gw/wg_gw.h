@@ -23,6 +23,8 @@ struct wg_gw_params {
 	bool single_lcore;         /* control and the only worker share one lcore */
 	uint32_t max_peers;        /* capacity of the peer table */
 	uint32_t mbufs;            /* mbufs in the pool */
+	const char *aead_engine;   /* ChaCha20-Poly1305 engine by name (wg_aead.h); NULL:
+	                            * the configuration's */
 };
 
 /* Build everything but start nothing. NULL with a reason in err. */
@@ -78,6 +80,8 @@ bool wg_gw_public_key(struct wg_gw *gw, uint8_t key[32]);
 
 /* Counters: totals, per worker, every drop reason; and per peer. */
 void wg_gw_dump_stats(struct wg_gw *gw, FILE *out);
+/* What the workers' ChaCha20-Poly1305 contexts do (wg_aead_describe). */
+const char *wg_gw_aead(const struct wg_gw *gw);
 /* A line per listening port and lcore role, for the start-up message. */
 void wg_gw_describe(struct wg_gw *gw, FILE *out);
 

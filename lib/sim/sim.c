@@ -316,7 +316,8 @@ static int make_gateway(struct wg_sim *s, const struct wg_sim_params *p, char *e
 	char devs[2][64];
 	struct wg_config cfg;
 	struct wg_gw_params gp = { .n_workers = s->n_workers, .single_lcore = !s->multi,
-		.max_peers = p->max_peers ? p->max_peers : s->n_clients, .mbufs = p->mbufs };
+		.max_peers = p->max_peers ? p->max_peers : s->n_clients, .mbufs = p->mbufs,
+		.aead_engine = p->aead_engine ? p->aead_engine : getenv("WGDP_AEAD_ENGINE") };
 	uint8_t pub[WG_KEY_LEN];
 	uint64_t before;
 

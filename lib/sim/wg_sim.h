@@ -67,6 +67,8 @@ struct wg_sim_params {
 	                              * every peer per free: for tests, not benchmarks) */
 	const char *socket_dir;      /* if set: the gateway serves its `wg` socket (DIR/uapi.sock)
 	                              * and its JSON-RPC socket (DIR/rpc.sock) */
+	const char *aead_engine;     /* the gateway's ChaCha20-Poly1305 engine by name; NULL:
+	                              * $WGDP_AEAD_ENGINE, else auto */
 };
 
 /* Harness counters: what it did on its own and what it could not do. */
