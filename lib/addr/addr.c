@@ -186,22 +186,42 @@ void wg_endpoint_format(char out[WG_ADDR_STRLEN], const struct wg_endpoint *e)
 		snprintf(out, WG_ADDR_STRLEN, "%s", ip);
 }
 
-bool wg_ip_equal(const struct wg_ip *a, const struct wg_ip *b)
+/* The address as two big-endian 64-bit halves (IPv4: its 32 bits at the top of hi). */
+static void halves(const struct wg_ip *ip, uint64_t *hi, uint64_t *lo)
 {
-	size_t n = a->family == WG_AF_INET ? 4 : a->family == WG_AF_INET6 ? 16 : 0;
+	uint64_t h, l;
 
-	return a->family == b->family && memcmp(a->addr, b->addr, n) == 0;
+	memcpy(&h, ip->addr, 8);
+	memcpy(&l, ip->addr + 8, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	h = __builtin_bswap64(h);
+	l = __builtin_bswap64(l);
+#endif
+	*hi = h;
+	*lo = l;
 }
 
 bool wg_prefix_contains(const struct wg_prefix *p, const struct wg_ip *ip)
 {
-	struct wg_prefix a = *p, b = { .ip = *ip, .len = p->len };
+	unsigned len = p->len;
+	uint64_t ph, pl, ah, al, mh, ml;
 
 	if (p->ip.family != ip->family || (ip->family != WG_AF_INET && ip->family != WG_AF_INET6))
 		return false;
-	wg_prefix_mask(&a);
-	wg_prefix_mask(&b);
-	return wg_ip_equal(&a.ip, &b.ip);
+	if (ip->family == WG_AF_INET && len > 32)
+		len = 32;
+	if (len > 128)
+		len = 128;
+	halves(&p->ip, &ph, &pl);
+	halves(ip, &ah, &al);
+	if (ip->family == WG_AF_INET) {
+		ph &= 0xffffffff00000000ull;   /* bytes past an IPv4 address do not count */
+		ah &= 0xffffffff00000000ull;
+		pl = al = 0;
+	}
+	mh = len >= 64 ? ~0ull : len ? ~0ull << (64 - len) : 0;
+	ml = len <= 64 ? 0 : len >= 128 ? ~0ull : ~0ull << (128 - len);
+	return ((ph ^ ah) & mh) == 0 && ((pl ^ al) & ml) == 0;
 }
 
 void wg_prefix_mask(struct wg_prefix *p)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define WG_AF_INET  4
 #define WG_AF_INET6 6
@@ -46,7 +47,28 @@ void wg_ip_format(char out[WG_ADDR_STRLEN], const struct wg_ip *ip);
 void wg_prefix_format(char out[WG_ADDR_STRLEN], const struct wg_prefix *p);
 void wg_endpoint_format(char out[WG_ADDR_STRLEN], const struct wg_endpoint *e);
 
-bool wg_ip_equal(const struct wg_ip *a, const struct wg_ip *b);
+/* Same family and the same address (IPv4: the first 4 bytes; what follows is ignored).
+ * Inline: the data path compares addresses for every packet. */
+static inline bool wg_ip_equal(const struct wg_ip *a, const struct wg_ip *b)
+{
+	uint64_t a0, a1, b0, b1;
+	uint32_t a4, b4;
+
+	if (a->family != b->family)
+		return false;
+	if (a->family == WG_AF_INET) {
+		memcpy(&a4, a->addr, 4);
+		memcpy(&b4, b->addr, 4);
+		return a4 == b4;
+	}
+	if (a->family != WG_AF_INET6)
+		return true;
+	memcpy(&a0, a->addr, 8);
+	memcpy(&a1, a->addr + 8, 8);
+	memcpy(&b0, b->addr, 8);
+	memcpy(&b1, b->addr + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
 /* Is ip inside prefix p (same family)? */
 bool wg_prefix_contains(const struct wg_prefix *p, const struct wg_ip *ip);
 /* Clear the bits below the prefix length. */

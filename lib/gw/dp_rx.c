@@ -9,6 +9,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "gw_internal.h"
 #include "wg_cookie.h"
@@ -19,8 +20,22 @@ struct rx_burst {
 	struct wg_pkt_info dec_pi[WG_BURST];
 	uint16_t n_dec;
 	struct rte_mbuf *enc[WG_BURST];
+	struct wg_pkt_info enc_pi[WG_BURST];   /* their parse, at the IP header */
 	uint16_t n_enc;
 };
+
+/* Queue a packet (data at its IP header) for encryption with its parse from a frame's:
+ * the same but for the offsets, which move by the L2 header. */
+static void queue_enc(struct rx_burst *b, struct rte_mbuf *m, const struct wg_pkt_info *pi)
+{
+	struct wg_pkt_info *q = &b->enc_pi[b->n_enc];
+
+	*q = *pi;
+	q->l4_off = (uint16_t)(pi->l4_off - pi->l3_off);
+	q->l3_off = 0;
+	q->ethertype = 0;
+	b->enc[b->n_enc++] = m;
+}
 
 void wg_dp_to_ctrl(struct wg_worker *w, struct rte_mbuf *m, enum wg_ctrl_kind kind)
 {
@@ -174,7 +189,7 @@ static void from_lan(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m
 		return;
 	}
 	wg_meta(m)->peer = UINT32_MAX;
-	b->enc[b->n_enc++] = m;
+	queue_enc(b, m, pi);
 }
 
 static void classify(struct wg_worker *w, struct rx_burst *b, unsigned port, struct rte_mbuf *m)
@@ -242,7 +257,7 @@ static void authenticated(struct wg_worker *w, struct wg_gw_keypair *gkp, struct
 	struct wg_peer_ep *ep = atomic_load_explicit(&peer->ep, memory_order_acquire);
 	struct wg_event ev = { .peer = peer->id, .gen = gkp->peer_gen };
 
-	atomic_store_explicit(&peer->last_rx, now, memory_order_relaxed);
+	wg_stamp(&peer->last_rx, now);
 	w->peer_stats[peer->id].rx_bytes += rte_pktmbuf_pkt_len(m) - pi->l4_off - 8;
 	if (!gkp->kp.initiator &&
 	    atomic_load_explicit(&gkp->confirmed, memory_order_relaxed) == 0 &&
@@ -281,7 +296,7 @@ static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
 	uint32_t owner;
 	uint8_t *ip;
 
-	atomic_store_explicit(&peer->last_rx_data, now, memory_order_relaxed);
+	wg_stamp(&peer->last_rx_data, now);
 	rte_pktmbuf_adj(m, (uint16_t)(wg_meta(m)->l4_off + 8 + WG_MSG_DATA_HEADER_LEN));
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - plain_len));
 	ip = rte_pktmbuf_mtod(m, uint8_t *);
@@ -309,7 +324,7 @@ static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
 		wg_meta(m)->peer = owner;
 		wg_meta(m)->gen = atomic_load_explicit(&w->gw->peers[owner].gen,
 						       memory_order_acquire);
-		b->enc[b->n_enc++] = m;
+		queue_enc(b, m, &ipi);
 		return;
 	}
 	wg_dp_lan_out(w, m, &ipi);
@@ -340,14 +355,13 @@ static bool owned(struct wg_worker *w, struct wg_gw_keypair *gkp, struct rte_mbu
 /* Look up, check and queue one data message for decryption; false if dropped or handed
  * to the keypair's owner. */
 static bool prepare(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt_info *pi,
-		    struct wg_aead_op *op, struct wg_gw_keypair **gkp_out, uint64_t *counter,
+		    struct wg_gw_keypair *gkp, struct wg_aead_op *op, uint64_t *counter,
 		    uint64_t now)
 {
 	uint8_t *msg = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->l4_off + 8);
 	const struct wg_msg_data *d = (const struct wg_msg_data *)msg;
 	uint32_t len = (uint32_t)(msg[-4] << 8 | msg[-3]) - 8;
 	uint32_t idx = wg_get_le32(d->receiver_index);
-	struct wg_gw_keypair *gkp = wg_index_lookup(&w->gw->index, idx, WG_INDEX_KEYPAIR);
 
 	if (gkp == NULL || gkp->kp.local_index != idx) {
 		wg_drop(w, m, WG_DROP_UNKNOWN_INDEX);
@@ -367,21 +381,55 @@ static bool prepare(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt
 	*op = (struct wg_aead_op){ .key = gkp->kp.recv_key, .buf = msg + WG_MSG_DATA_HEADER_LEN,
 				   .len = len - WG_MSG_DATA_MIN_LEN };
 	wg_aead_nonce(op->nonce, *counter);
-	*gkp_out = gkp;
 	return true;
 }
 
+/* The receive side of a keypair: its keys and indices, and the replay window around a
+ * counter (the word with its bit, and the window's top). */
+static void prefetch_rx(const struct wg_gw_keypair *gkp, uint64_t counter)
+{
+	const struct wg_replay *r = &gkp->kp.replay;
+
+	rte_prefetch0(gkp->kp.recv_key);
+	rte_prefetch0(r);
+	rte_prefetch0(&r->ring[(counter / 64) % (WG_REPLAY_RING_BITS / 64)]);
+}
+
+/*
+ * The burst's data messages in stages, so that each stage's memory (the index table's
+ * entries, the keypairs, the peers) is fetched for the whole burst before anything waits
+ * for it: with many peers each of those is a cache miss per packet.
+ */
 static void decrypt(struct wg_worker *w, struct rx_burst *b, uint64_t now)
 {
+	const struct wg_index_table *index = &w->gw->index;
 	struct wg_aead_op ops[WG_BURST];
-	struct wg_gw_keypair *gkps[WG_BURST];
+	struct wg_gw_keypair *gkps[WG_BURST], *found[WG_BURST];
 	struct rte_mbuf *ms[WG_BURST];
 	struct wg_pkt_info *pis[WG_BURST];
 	uint64_t counters[WG_BURST];
+	uint32_t slots[WG_BURST];
 	unsigned k = 0;
 
+	for (unsigned i = 0; i < b->n_dec; i++) {
+		const uint8_t *msg = rte_pktmbuf_mtod_offset(b->dec[i], const uint8_t *,
+							     b->dec_pi[i].l4_off + 8);
+
+		slots[i] = wg_index_slot(index, wg_get_le32(msg + 4));
+		rte_prefetch0(&index->entries[slots[i]]);
+	}
+	for (unsigned i = 0; i < b->n_dec; i++) {
+		const uint8_t *msg = rte_pktmbuf_mtod_offset(b->dec[i], const uint8_t *,
+							     b->dec_pi[i].l4_off + 8);
+
+		found[i] = wg_index_at(index, slots[i], WG_INDEX_KEYPAIR);
+		if (found[i])
+			prefetch_rx(found[i], wg_get_le64(msg + 8));
+	}
 	for (unsigned i = 0; i < b->n_dec; i++)
-		if (prepare(w, b->dec[i], &b->dec_pi[i], &ops[k], &gkps[k], &counters[k], now)) {
+		if (prepare(w, b->dec[i], &b->dec_pi[i], found[i], &ops[k], &counters[k], now)) {
+			gkps[k] = found[i];
+			rte_prefetch0(gkps[k]->peer);
 			ms[k] = b->dec[i];
 			pis[k++] = &b->dec_pi[i];
 		}
@@ -419,6 +467,7 @@ void wg_dp_rx_burst(struct wg_worker *w, unsigned port, struct rte_mbuf **pkts, 
 	struct rx_burst b;
 
 	b.n_dec = b.n_enc = 0;
+	w->lan_memo.valid = false;
 	for (uint16_t i = 0; i < n; i++) {
 		w->rx_pkts++;
 		w->rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
@@ -429,7 +478,7 @@ void wg_dp_rx_burst(struct wg_worker *w, unsigned port, struct rte_mbuf **pkts, 
 	if (b.n_dec)
 		decrypt(w, &b, now);
 	if (b.n_enc)
-		wg_dp_encrypt_burst(w, b.enc, b.n_enc, now);
+		wg_dp_encrypt_parsed(w, b.enc, b.enc_pi, b.n_enc, now);
 }
 
 /* Data messages other workers handed to this one: counted as received already, they are
@@ -443,10 +492,11 @@ void wg_dp_rx_handoff(struct wg_worker *w, uint64_t now)
 	if (n == 0)
 		return;
 	b.n_dec = b.n_enc = 0;
+	w->lan_memo.valid = false;
 	for (unsigned i = 0; i < n; i++)
 		classify(w, &b, wg_meta(pkts[i])->port, pkts[i]);
 	if (b.n_dec)
 		decrypt(w, &b, now);
 	if (b.n_enc)
-		wg_dp_encrypt_burst(w, b.enc, b.n_enc, now);
+		wg_dp_encrypt_parsed(w, b.enc, b.enc_pi, b.n_enc, now);
 }

@@ -8,6 +8,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "gw_internal.h"
 
@@ -57,12 +58,13 @@ static void write_eth(struct rte_mbuf *m, const uint8_t dst[6], const uint8_t sr
 void wg_dp_lan_out(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt_info *pi)
 {
 	struct wg_gw *gw = w->gw;
-	int port = wg_route_port(gw, WG_ROLE_LAN, &pi->dst);
+	bool memo = w->lan_memo.valid && wg_ip_equal(&w->lan_memo.dst, &pi->dst);
+	int port = memo ? w->lan_memo.port : wg_route_port(gw, WG_ROLE_LAN, &pi->dst);
 	struct wg_ip nexthop;
 	uint8_t mac[6];
 	const struct wg_port *p;
 
-	if (port < 0 || !wg_route_nexthop(gw, (unsigned)port, &pi->dst, &nexthop)) {
+	if (!memo && (port < 0 || !wg_route_nexthop(gw, (unsigned)port, &pi->dst, &nexthop))) {
 		w->drops[WG_DROP_NO_ROUTE]++;
 		wg_dp_icmp_error(w, m, WG_ICMP_NO_ROUTE, 0);
 		return;
@@ -82,10 +84,17 @@ void wg_dp_lan_out(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt_
 		return;
 	}
 	wg_meta(m)->port = (uint16_t)port;
-	if (!wg_neigh_lookup(gw, &nexthop, mac)) {
+	if (memo) {
+		memcpy(mac, w->lan_memo.mac, 6);
+	} else if (!wg_neigh_lookup(gw, &nexthop, mac)) {
 		write_eth(m, (const uint8_t *)"\0\0\0\0\0\0", p->mac, pi->family);
 		wg_dp_to_ctrl(w, m, WG_CTRL_RESOLVE);
 		return;
+	} else {
+		w->lan_memo.dst = pi->dst;
+		w->lan_memo.port = port;
+		memcpy(w->lan_memo.mac, mac, 6);
+		w->lan_memo.valid = true;
 	}
 	write_eth(m, mac, p->mac, pi->family);
 	wg_dp_tx(w, (unsigned)port, m);
@@ -95,18 +104,24 @@ void wg_dp_lan_out(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt_
 struct seal {
 	struct rte_mbuf *m;
 	struct wg_peer *peer;
+	struct wg_gw_keypair *gkp;
 	struct wg_peer_ep *ep;
+	uint64_t counter;
 	uint32_t inner_len;
 };
 
-/* Route, size-check and key one inner packet; false if it was dropped or handed off. */
-static bool pick_peer(struct wg_worker *w, struct rte_mbuf *m, struct wg_pkt_info *pi,
-		      struct wg_peer **peer_out)
+/* Route, size-check and key one inner packet (parsed unless `parsed` gives its parse);
+ * false if it was dropped or handed off. */
+static bool pick_peer(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt_info *parsed,
+		      struct wg_pkt_info *pi, struct wg_peer **peer_out)
 {
 	struct wg_gw *gw = w->gw;
 	uint32_t id = wg_meta(m)->peer;
 
-	if (wg_pkt_parse_ip(pi, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m)) != 0) {
+	if (parsed) {
+		*pi = *parsed;
+	} else if (wg_pkt_parse_ip(pi, rte_pktmbuf_mtod(m, uint8_t *),
+				   rte_pktmbuf_data_len(m)) != 0) {
 		wg_drop(w, m, WG_DROP_BAD_INNER);
 		return false;
 	}
@@ -136,29 +151,52 @@ static bool pick_peer(struct wg_worker *w, struct rte_mbuf *m, struct wg_pkt_inf
 	return true;
 }
 
-/* Claim a nonce on the peer's current keypair and lay out the message; false if the packet
- * was staged for a handshake or dropped. */
+/*
+ * Nonces for the burst: one atomic claim per run of packets on the same keypair (a range,
+ * as DESIGN.md allows), in a loop of their own after the keypairs' lines were prefetched,
+ * so that the locked instructions neither wait for a cache miss nor for the stores of a
+ * packet's layout. A counter past REJECT_AFTER_MESSAGES leaves its packet unkeyed.
+ */
+static void claim_counters(struct seal *seals, unsigned n)
+{
+	for (unsigned i = 0; i < n;) {
+		struct wg_gw_keypair *gkp = seals[i].gkp;
+		unsigned run = 1;
+		uint64_t c;
+
+		if (gkp == NULL) {
+			i++;
+			continue;
+		}
+		while (i + run < n && seals[i + run].gkp == gkp)
+			run++;
+		c = atomic_fetch_add_explicit(&gkp->kp.send_counter, run, memory_order_relaxed);
+		for (unsigned j = 0; j < run; j++)
+			seals[i + j].counter = c + j;
+		i += run;
+	}
+}
+
+/* Lay out the message around a packet with its claimed nonce; false if the packet was
+ * staged for a handshake or dropped. */
 static bool prepare(struct wg_worker *w, struct seal *s, struct wg_aead_op *op, uint64_t now)
 {
 	struct wg_gw *gw = w->gw;
 	struct rte_mbuf *m = s->m;
-	struct wg_gw_keypair *gkp = atomic_load_explicit(&s->peer->tx_kp, memory_order_acquire);
+	struct wg_gw_keypair *gkp = s->gkp;
 	uint32_t padded = RTE_ALIGN_CEIL(s->inner_len, WG_DATA_PADDING);
-	uint64_t counter;
+	uint64_t counter = s->counter;
 	struct wg_msg_data *d;
 	unsigned outer;
 
 	if (padded > gw->mtu)
 		padded = RTE_MAX(s->inner_len, (uint32_t)gw->mtu);
-	if (gkp == NULL || !wg_timers_keypair_usable(gkp->kp.birth, 0, now) ||
-	    (counter = atomic_fetch_add_explicit(&gkp->kp.send_counter, 1,
-						 memory_order_relaxed)) >= WG_REJECT_AFTER_MESSAGES) {
+	if (gkp == NULL || counter >= WG_REJECT_AFTER_MESSAGES) {
 		wg_dp_to_ctrl(w, m, WG_CTRL_STAGE);   /* the control lcore makes a handshake */
 		return false;
 	}
-	if (wg_timers_rekey_on_send(gkp->kp.birth, counter, gkp->kp.initiator, now))
+	if (wg_timers_rekey_on_send(gkp->kp.send_birth, counter, gkp->kp.send_initiator, now))
 		wg_dp_request_handshake(w, s->peer);
-	s->ep = atomic_load_explicit(&s->peer->ep, memory_order_acquire);
 	if (s->ep == NULL) {
 		wg_drop(w, m, WG_DROP_NO_ENDPOINT);
 		return false;
@@ -239,16 +277,79 @@ bool wg_dp_write_outer(struct wg_gw *gw, uint8_t *frame, uint32_t frame_len,
 	return true;
 }
 
+void wg_peer_ep_template(struct wg_gw *gw, struct wg_peer_ep *ep)
+{
+	bool v4 = ep->ep.ip.family == WG_AF_INET;
+	unsigned len = ETH_LEN + (v4 ? 20 : 40) + UDP_LEN;
+	const struct wg_ip *src;
+
+	ep->tmpl_len = 0;
+	/* The generic writer makes the template: a frame of headers only, lengths zero. */
+	if (!wg_dp_write_outer(gw, ep->tmpl, len, ep))
+		return;
+	ep->tmpl[ETH_LEN + (v4 ? 2 : 4)] = ep->tmpl[ETH_LEN + (v4 ? 3 : 5)] = 0;
+	ep->tmpl[len - 4] = ep->tmpl[len - 3] = 0;            /* UDP length */
+	ep->tmpl[len - 2] = ep->tmpl[len - 1] = 0;            /* UDP checksum */
+	src = wg_port_addr(&gw->ports[ep->port], ep->ep.ip.family);
+	if (v4) {
+		ep->tmpl[ETH_LEN + 10] = ep->tmpl[ETH_LEN + 11] = 0;
+		ep->tmpl_sum = wg_csum_partial(ep->tmpl + ETH_LEN, 20, 0);
+	} else {
+		/* Pseudo-header: addresses and next header (the length goes in per packet). */
+		ep->tmpl_sum = wg_csum_partial(src->addr, 16, 0);
+		ep->tmpl_sum = wg_csum_partial(ep->ep.ip.addr, 16, ep->tmpl_sum);
+		ep->tmpl_sum = wg_csum_partial((const uint8_t *)"\0\x11", 2, ep->tmpl_sum);
+	}
+	ep->tmpl_sport = atomic_load_explicit(&gw->listen_port, memory_order_relaxed);
+	ep->tmpl_len = (uint8_t)len;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The outer headers from the endpoint's template: copied, lengths and checksums filled
+ * in. Without a template (or after the listen port changed) from scratch. */
+static bool write_outer(struct wg_gw *gw, uint8_t *frame, uint32_t frame_len,
+			const struct wg_peer_ep *ep)
+{
+	uint32_t l3 = frame_len - ETH_LEN;
+
+	if (ep->tmpl_len == 0 ||
+	    ep->tmpl_sport != atomic_load_explicit(&gw->listen_port, memory_order_relaxed))
+		return wg_dp_write_outer(gw, frame, frame_len, ep);
+	memcpy(frame, ep->tmpl, ep->tmpl_len);
+	if (ep->ep.ip.family == WG_AF_INET) {
+		uint8_t *ip = frame + ETH_LEN;
+
+		put16(ip + 2, (uint16_t)l3);
+		put16(ip + 10, wg_csum_fold(ep->tmpl_sum + l3));
+		put16(ip + 20 + 4, (uint16_t)(l3 - 20));
+	} else {
+		uint8_t *ip = frame + ETH_LEN, *udp = ip + 40;
+		uint32_t udp_len = l3 - 40;
+		uint16_t c;
+
+		put16(ip + 4, (uint16_t)udp_len);
+		put16(udp + 4, (uint16_t)udp_len);
+		c = wg_csum_fold(wg_csum_partial(udp, udp_len, ep->tmpl_sum + udp_len));
+		put16(udp + 6, c ? c : 0xffff);
+	}
+	return true;
+}
+
 static void finish(struct wg_worker *w, struct seal *s, uint64_t now)
 {
-	if (!wg_dp_write_outer(w->gw, rte_pktmbuf_mtod(s->m, uint8_t *), rte_pktmbuf_pkt_len(s->m),
-			       s->ep)) {
+	if (!write_outer(w->gw, rte_pktmbuf_mtod(s->m, uint8_t *), rte_pktmbuf_pkt_len(s->m),
+			 s->ep)) {
 		wg_drop(w, s->m, WG_DROP_NO_ROUTE);
 		return;
 	}
-	atomic_store_explicit(&s->peer->last_tx, now, memory_order_relaxed);
+	wg_stamp(&s->peer->last_tx, now);
 	if (s->inner_len)
-		atomic_store_explicit(&s->peer->last_tx_data, now, memory_order_relaxed);
+		wg_stamp(&s->peer->last_tx_data, now);
 	w->peer_stats[s->peer->id].tx_bytes += rte_pktmbuf_pkt_len(s->m) - ETH_LEN -
 		(s->ep->ep.ip.family == WG_AF_INET ? 20 : 40) - UDP_LEN;
 	w->encrypted++;
@@ -257,32 +358,59 @@ static void finish(struct wg_worker *w, struct seal *s, uint64_t now)
 
 void wg_dp_encrypt_burst(struct wg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
-	struct wg_aead_op ops[WG_BURST];
-	struct seal seals[WG_BURST];
-	unsigned k = 0;
+	wg_dp_encrypt_parsed(w, pkts, NULL, n, now);
+}
 
+void wg_dp_encrypt_parsed(struct wg_worker *w, struct rte_mbuf **pkts,
+			  const struct wg_pkt_info *pis, uint16_t n, uint64_t now)
+{
+	struct wg_aead_op ops[WG_BURST];
+	struct seal seals[WG_BURST], *ready[WG_BURST];
+	unsigned n_seals = 0, k = 0;
+
+	/* Stage 1: route each packet to its peer (and fetch the peer's line). */
 	for (uint16_t i = 0; i < n; i++) {
 		struct wg_pkt_info pi;
-		struct seal *s = &seals[k];
+		struct seal *s = &seals[n_seals];
 
 		s->m = pkts[i];
 		if (rte_pktmbuf_data_len(s->m) == 0) {   /* a keepalive from the control lcore */
 			s->peer = &w->gw->peers[wg_meta(s->m)->peer];
 			s->inner_len = 0;
-		} else if (pick_peer(w, s->m, &pi, &s->peer)) {
+		} else if (pick_peer(w, s->m, pis ? &pis[i] : NULL, &pi, &s->peer)) {
 			s->inner_len = pi.l3_len;
 		} else {
 			continue;
 		}
-		if (prepare(w, s, &ops[k], now))
-			k++;
+		rte_prefetch0(s->peer);
+		n_seals++;
 	}
+	/* Stage 2: the published keypair and endpoint (and fetch their lines). */
+	for (unsigned i = 0; i < n_seals; i++) {
+		struct seal *s = &seals[i];
+		struct wg_gw_keypair *gkp = atomic_load_explicit(&s->peer->tx_kp,
+								 memory_order_acquire);
+
+		if (gkp && !wg_timers_keypair_usable(gkp->kp.send_birth, 0, now))
+			gkp = NULL;
+		s->gkp = gkp;
+		s->ep = atomic_load_explicit(&s->peer->ep, memory_order_acquire);
+		if (gkp)
+			rte_prefetch0_write(&gkp->kp.send_counter);
+		if (s->ep)
+			rte_prefetch0(s->ep);
+	}
+	/* Stage 3: nonces; stage 4: the messages' layout; then the burst's AEAD. */
+	claim_counters(seals, n_seals);
+	for (unsigned i = 0; i < n_seals; i++)
+		if (prepare(w, &seals[i], &ops[k], now))
+			ready[k++] = &seals[i];
 	wg_aead_encrypt_burst(w->aead, ops, k);
 	for (unsigned i = 0; i < k; i++) {
 		if (!ops[i].ok) {
-			wg_drop(w, seals[i].m, WG_DROP_NO_KEYPAIR);
+			wg_drop(w, ready[i]->m, WG_DROP_NO_KEYPAIR);
 			continue;
 		}
-		finish(w, &seals[i], now);
+		finish(w, ready[i], now);
 	}
 }

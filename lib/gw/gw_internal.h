@@ -118,7 +118,18 @@ struct wg_peer_ep {
 	struct wg_endpoint ep;
 	uint16_t port;         /* port index */
 	uint8_t mac[6];        /* next-hop MAC towards the endpoint */
+	/* The outer Ethernet, IP and UDP headers of every data message to it, made once when
+	 * the endpoint is published: a data message copies them and fills in the lengths
+	 * and checksums (wg_dp_write_outer does the same from scratch). tmpl_len 0: none. */
+	uint8_t tmpl[14 + 40 + 8];
+	uint8_t tmpl_len;
+	uint16_t tmpl_sport;   /* the listen port it was made with */
+	uint32_t tmpl_sum;     /* IPv4: the header's sum without its length; IPv6: the UDP
+	                        * pseudo-header's sum without the length */
 };
+
+/* Fill in ep's header template (control lcore, before ep is published). */
+void wg_peer_ep_template(struct wg_gw *gw, struct wg_peer_ep *ep);
 
 /* A keypair as the gateway keeps it: the core's keypair and what workers need around it. */
 struct wg_rpc_backend;
@@ -214,6 +225,15 @@ struct wg_worker {
 	uint64_t frags_reassembled;    /* datagrams they made */
 	uint64_t frags_merged;         /* fragments absorbed into a datagram (all but one each) */
 	uint64_t icmp_tokens, icmp_last;   /* ICMP error rate limit (ns) */
+	/* The last LAN destination routed in this burst: packets of a burst often go to
+	 * the same host or next hop, so the route and neighbour lookups are done once. A
+	 * MAC a burst old is as good as the neighbour table's. */
+	struct {
+		struct wg_ip dst;
+		int port;
+		uint8_t mac[6];
+		bool valid;
+	} lan_memo;
 	uint64_t icmp_suppressed;      /* ICMP errors not sent: past the rate */
 	bool rx_backlogged;            /* the last poll left a port backed up (its bursts all
 	                                * came back full) */
@@ -313,6 +333,14 @@ static inline struct wg_worker *wg_ctrl_ctx(struct wg_gw *gw)
 	return &gw->workers[gw->n_workers];
 }
 
+/* A worker's activity stamp on a peer: written once per burst (every packet of a burst
+ * has the same `now`), so the peer's line is not dirtied again for each packet. */
+static inline void wg_stamp(_Atomic uint64_t *at, uint64_t now)
+{
+	if (atomic_load_explicit(at, memory_order_relaxed) != now)
+		atomic_store_explicit(at, now, memory_order_relaxed);
+}
+
 static inline void wg_drop(struct wg_worker *w, struct rte_mbuf *m, enum wg_drop why)
 {
 	w->drops[why]++;
@@ -328,6 +356,10 @@ void wg_dp_rx_handoff(struct wg_worker *w, uint64_t now);
  * the destination up. */
 void wg_dp_encrypt_burst(struct wg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			 uint64_t now);
+/* The same with each packet's parse already done (pis[i] of the packet at its IP header,
+ * as wg_pkt_parse_ip gives it), so it is not parsed again. */
+void wg_dp_encrypt_parsed(struct wg_worker *w, struct rte_mbuf **pkts,
+			  const struct wg_pkt_info *pis, uint16_t n, uint64_t now);
 void wg_dp_tx(struct wg_worker *w, unsigned port, struct rte_mbuf *m);
 /* Ethernet, IP and UDP headers in front of a WireGuard message in a frame. */
 bool wg_dp_write_outer(struct wg_gw *gw, uint8_t *frame, uint32_t frame_len,

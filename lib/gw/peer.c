@@ -49,6 +49,7 @@ void wg_peer_set_endpoint(struct wg_gw *gw, struct wg_peer *peer, const struct w
 	fresh->ep = *ep;
 	fresh->port = (uint16_t)port;
 	memcpy(fresh->mac, mac, 6);
+	wg_peer_ep_template(gw, fresh);
 	atomic_store_explicit(&peer->ep, fresh, memory_order_release);
 	if (old)
 		wg_gw_retire(gw, old, free_ep);

@@ -6,41 +6,16 @@
 #include "wg_index.h"
 
 #define KIND_MASK ((uintptr_t)3)
-#define FEISTEL_ROUNDS 4
 
 /* A round function that mixes a 16-bit half with a 32-bit key (murmur-style finaliser). */
-static uint16_t round_fn(uint16_t half, uint32_t key)
-{
-	uint32_t x = (uint32_t)half ^ key;
-
-	x ^= x >> 15;
-	x *= 0x2c1b3c6dU;
-	x ^= x >> 12;
-	x *= 0x297a2d39U;
-	x ^= x >> 15;
-	return (uint16_t)x;
-}
-
 static uint32_t permute(const struct wg_index_table *t, uint32_t v)
 {
 	uint16_t l = (uint16_t)(v >> 16), r = (uint16_t)v;
 
-	for (int i = 0; i < FEISTEL_ROUNDS; i++) {
-		uint16_t next = l ^ round_fn(r, t->round_key[i]);
+	for (int i = 0; i < WG_INDEX_ROUNDS; i++) {
+		uint16_t next = l ^ wg_index_round(r, t->round_key[i]);
 		l = r;
 		r = next;
-	}
-	return (uint32_t)l << 16 | r;
-}
-
-static uint32_t unpermute(const struct wg_index_table *t, uint32_t v)
-{
-	uint16_t l = (uint16_t)(v >> 16), r = (uint16_t)v;
-
-	for (int i = FEISTEL_ROUNDS - 1; i >= 0; i--) {
-		uint16_t prev = r ^ round_fn(l, t->round_key[i]);
-		r = l;
-		l = prev;
 	}
 	return (uint32_t)l << 16 | r;
 }
@@ -89,7 +64,7 @@ static uint32_t make_index(const struct wg_index_table *t, uint32_t slot)
 
 static uint32_t slot_of(const struct wg_index_table *t, uint32_t index)
 {
-	return unpermute(t, index) & (t->size - 1);
+	return wg_index_slot(t, index);
 }
 
 static uintptr_t pack(enum wg_index_kind kind, void *obj)
@@ -139,17 +114,6 @@ void wg_index_free(struct wg_index_table *t, uint32_t index)
 	atomic_store_explicit(&t->entries[slot], 0, memory_order_release);
 	t->generation[slot]++;
 	t->free_slots[t->n_free++] = slot;
-}
-
-void *wg_index_lookup(const struct wg_index_table *t, uint32_t index, enum wg_index_kind kind)
-{
-	/* No generation check here: the generations belong to the writer, and the caller's
-	 * comparison with the object's own index rejects a recycled slot just as well. */
-	uintptr_t e = atomic_load_explicit(&t->entries[slot_of(t, index)], memory_order_acquire);
-
-	if ((e & KIND_MASK) != (uintptr_t)kind)
-		return NULL;
-	return (void *)(e & ~KIND_MASK);
 }
 
 uint32_t wg_index_used(const struct wg_index_table *t)

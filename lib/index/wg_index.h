@@ -49,9 +49,55 @@ void wg_index_replace(struct wg_index_table *t, uint32_t index, enum wg_index_ki
 /* Release an index; its slot is reused with a new generation. */
 void wg_index_free(struct wg_index_table *t, uint32_t index);
 
+/* Inline, for the data path's lookups (and its prefetching of the entries of a burst). */
+#define WG_INDEX_ROUNDS 4
+
+static inline uint16_t wg_index_round(uint16_t half, uint32_t key)
+{
+	uint32_t x = (uint32_t)half ^ key;
+
+	x ^= x >> 15;
+	x *= 0x2c1b3c6dU;
+	x ^= x >> 12;
+	x *= 0x297a2d39U;
+	x ^= x >> 15;
+	return (uint16_t)x;
+}
+
+/* The slot an index names (the inverse permutation, masked to the table). */
+static inline uint32_t wg_index_slot(const struct wg_index_table *t, uint32_t index)
+{
+	uint16_t l = (uint16_t)(index >> 16), r = (uint16_t)index;
+
+	for (int i = WG_INDEX_ROUNDS - 1; i >= 0; i--) {
+		uint16_t prev = (uint16_t)(r ^ wg_index_round(l, t->round_key[i]));
+
+		r = l;
+		l = prev;
+	}
+	return ((uint32_t)l << 16 | r) & (t->size - 1);
+}
+
+/* The object of that kind in a slot, or NULL. */
+static inline void *wg_index_at(const struct wg_index_table *t, uint32_t slot,
+				enum wg_index_kind kind)
+{
+	/* No generation check here: the generations belong to the writer, and the caller's
+	 * comparison with the object's own index rejects a recycled slot just as well. */
+	uintptr_t e = atomic_load_explicit(&t->entries[slot], memory_order_acquire);
+
+	if ((e & (uintptr_t)3) != (uintptr_t)kind)
+		return NULL;
+	return (void *)(e & ~(uintptr_t)3);
+}
+
 /* The object of that kind under the index, or NULL. The caller must still compare the
  * object's own index with the one it looked up (it may be a reused slot's new object). */
-void *wg_index_lookup(const struct wg_index_table *t, uint32_t index, enum wg_index_kind kind);
+static inline void *wg_index_lookup(const struct wg_index_table *t, uint32_t index,
+				    enum wg_index_kind kind)
+{
+	return wg_index_at(t, wg_index_slot(t, index), kind);
+}
 
 uint32_t wg_index_used(const struct wg_index_table *t);
 

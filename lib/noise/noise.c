@@ -438,10 +438,10 @@ enum wg_result wg_noise_begin_session(struct wg_noise_peer *peer, struct wg_keyp
 		wg_kdf(kp->recv_key, kp->send_key, NULL, hs->chaining_key, NULL, 0);
 	atomic_init(&kp->send_counter, 0);
 	wg_replay_init(&kp->replay);
-	kp->birth = now;
+	kp->birth = kp->send_birth = now;
 	kp->local_index = hs->local_index;
 	kp->remote_index = hs->remote_index;
-	kp->initiator = initiator;
+	kp->initiator = kp->send_initiator = initiator;
 	kp->peer = peer;
 	/* The index now belongs to the keypair, not to a handshake. */
 	handshake_zero(hs);

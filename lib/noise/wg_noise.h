@@ -67,18 +67,27 @@ struct wg_handshake {
 	uint8_t chaining_key[WG_HASH_LEN];
 };
 
-/* One session's transport keys. Read by the data path; see the slot functions below. */
+/* One session's transport keys. Read by the data path; see the slot functions below.
+ *
+ * The first 64 bytes are everything sending needs, the counter that every packet sent
+ * claims included, so that a keypair allocated on a cache line keeps the senders' writes
+ * off the line the receiver reads (the receiving side has copies of what both check). */
 struct wg_keypair {
 	uint8_t send_key[WG_KEY_LEN];
-	uint8_t recv_key[WG_KEY_LEN];
 	_Atomic uint64_t send_counter;          /* next nonce to use; senders claim ranges */
-	struct wg_replay replay;                /* single writer: the receiving lcore */
+	uint64_t send_birth;                    /* = birth */
+	uint32_t remote_index;                  /* receiver index of packets we send */
+	bool send_initiator;                    /* = initiator */
+	uint8_t pad_send_line[64 - WG_KEY_LEN - 8 - 8 - 4 - 1];
+	uint8_t recv_key[WG_KEY_LEN];
 	uint64_t birth;                         /* monotonic ns */
 	uint32_t local_index;                   /* receiver index of packets sent to us */
-	uint32_t remote_index;                  /* receiver index of packets we send */
 	bool initiator;
 	struct wg_noise_peer *peer;
+	struct wg_replay replay;                /* single writer: the receiving lcore */
 };
+_Static_assert(offsetof(struct wg_keypair, recv_key) == 64,
+	       "the sending fields fill the keypair's first cache line");
 
 struct wg_keypair_slots {
 	struct wg_keypair *next;      /* responder's new keypair, until the first data arrives */

@@ -4,21 +4,49 @@
  * (RFC 1624). A call sums in 64 bits and folds the carries back into 32, so partial sums
  * chain over any length; wg_csum_fold makes the 16-bit value at the end.
  */
+#include <string.h>
+
 #include "pkt_priv.h"
 
+/*
+ * The words are summed as the machine loads them, eight bytes at a time, and the folded
+ * sum is put in network order once at the end: a one's complement sum is the same for any
+ * word size and commutes with swapping bytes (RFC 1071 2(B)), so this is the sum of the
+ * big-endian 16-bit words. The buffer starts at an even offset of the data it sums.
+ */
 uint32_t wg_csum_partial(const uint8_t *buf, size_t len, uint32_t acc)
 {
-	uint64_t sum = acc;
+	uint64_t sum = 0, v;
 	size_t i = 0;
+	uint32_t w;
+	uint16_t h;
+	uint8_t last_be[2];
 
-	/* Four bytes at a time: the one's complement sum is the same for any word size,
-	 * folded down, and this halves the loop count. */
-	for (; i + 4 <= len; i += 4)
-		sum += get32(buf + i);
-	for (; i + 2 <= len; i += 2)
-		sum += get16(buf + i);
-	if (i < len)
-		sum += (uint32_t)buf[i] << 8;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&v, buf + i, 8);
+		sum += (v & 0xffffffffu) + (v >> 32);
+	}
+	if (i + 4 <= len) {
+		memcpy(&w, buf + i, 4);
+		sum += w;
+		i += 4;
+	}
+	if (i + 2 <= len) {
+		memcpy(&h, buf + i, 2);
+		sum += h;
+		i += 2;
+	}
+	if (i < len) {
+		uint8_t last[2] = { buf[i], 0 };
+
+		memcpy(&h, last, 2);
+		sum += h;
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	h = (uint16_t)sum;
+	memcpy(last_be, &h, 2);
+	sum = (uint64_t)acc + (uint16_t)(last_be[0] << 8 | last_be[1]);
 	while (sum >> 32)
 		sum = (sum & 0xffffffffu) + (sum >> 32);
 	return (uint32_t)sum;

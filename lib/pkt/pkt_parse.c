@@ -140,11 +140,11 @@ static int parse_v6(struct wg_pkt_info *pi, const uint8_t *ip, size_t len)
 	return skip_ext(pi, ip, end);
 }
 
-int wg_pkt_parse_ip(struct wg_pkt_info *pi, const uint8_t *ip, size_t len)
+/* The IP packet into a zeroed *pi. */
+static int parse_ip_into(struct wg_pkt_info *pi, const uint8_t *ip, size_t len)
 {
 	int err;
 
-	memset(pi, 0, sizeof(*pi));
 	if (len < 1)
 		return WG_PKT_TRUNCATED;
 	switch (ip[0] >> 4) {
@@ -158,6 +158,12 @@ int wg_pkt_parse_ip(struct wg_pkt_info *pi, const uint8_t *ip, size_t len)
 		return WG_PKT_BAD_VERSION;
 	}
 	return err ? err : parse_ports(pi, ip);
+}
+
+int wg_pkt_parse_ip(struct wg_pkt_info *pi, const uint8_t *ip, size_t len)
+{
+	memset(pi, 0, sizeof(*pi));
+	return parse_ip_into(pi, ip, len);
 }
 
 static int parse_arp_frame(struct wg_pkt_info *pi, size_t len)
@@ -185,7 +191,7 @@ int wg_pkt_parse_frame(struct wg_pkt_info *pi, const uint8_t *frame, size_t len)
 		pi->ethertype = et;
 		return WG_PKT_UNSUPPORTED;
 	}
-	err = wg_pkt_parse_ip(pi, frame + WG_ETH_HLEN, len - WG_ETH_HLEN);
+	err = parse_ip_into(pi, frame + WG_ETH_HLEN, len - WG_ETH_HLEN);
 	pi->ethertype = et;
 	if (err)
 		return err;

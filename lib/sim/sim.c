@@ -43,7 +43,11 @@ int wg_sim_eal_init_lcores(const char *prog, unsigned mem_mb, const char *lcores
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 
 	/* --in-memory is refused together with --no-huge by DPDK 22.11: --no-shconf and a
-	 * per-process prefix keep parallel test processes apart instead. */
+	 * per-process prefix keep parallel test processes apart instead. With
+	 * WGDP_SIM_HUGE=1 (benchmarks, hugepages reserved beforehand) memory comes from
+	 * 2 MB pages, in memory: fewer TLB misses, steadier figures. */
+	if (getenv("WGDP_SIM_HUGE") && strcmp(getenv("WGDP_SIM_HUGE"), "1") == 0)
+		argv[3] = "--in-memory";
 	snprintf(prefix, sizeof(prefix), "wgsim%ld", (long)getpid());
 	snprintf(mem, sizeof(mem), "%u", mem_mb ? mem_mb : 512);
 	snprintf(lcore, sizeof(lcore), "%s", lcores);

@@ -197,24 +197,6 @@ uint64_t wg_timers_next(const struct wg_timers *t)
 	return earlier(next, t->persistent);
 }
 
-bool wg_timers_rekey_on_send(uint64_t birth, uint64_t send_counter, bool initiator,
-			     uint64_t now)
-{
-	return send_counter > WG_REKEY_AFTER_MESSAGES ||
-	       (initiator && since(birth, now) >= WG_REKEY_AFTER_TIME * SEC);
-}
-
-bool wg_timers_rekey_on_receive(uint64_t birth, bool initiator, uint64_t now)
-{
-	return initiator && since(birth, now) >= WG_REKEY_ON_RECEIVE_TIME * SEC;
-}
-
-bool wg_timers_keypair_usable(uint64_t birth, uint64_t counter, uint64_t now)
-{
-	return since(birth, now) < WG_REJECT_AFTER_TIME * SEC &&
-	       counter < WG_REJECT_AFTER_MESSAGES;
-}
-
 bool wg_timers_may_initiate(uint64_t last_sent, uint64_t now)
 {
 	return last_sent == 0 || since(last_sent, now) >= WG_REKEY_TIMEOUT * SEC;

@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "wg_wire.h"
+
 struct wg_timers {
 	uint64_t retransmit;
 	uint64_t keepalive;
@@ -84,16 +86,36 @@ unsigned wg_timers_poll(struct wg_timers *t, uint64_t now, uint64_t jitter_ns);
 /* The earliest armed deadline, or 0 if none: when the caller must poll next. */
 uint64_t wg_timers_next(const struct wg_timers *t);
 
-/* Rules that depend on a keypair rather than on a timer. */
+/* Rules that depend on a keypair rather than on a timer; inline, as the data path asks
+ * them for every packet. */
+
+static inline uint64_t wg_timers_since(uint64_t then, uint64_t now)
+{
+	return now > then ? now - then : 0;
+}
 
 /* Should sending on a keypair born at `birth` with `send_counter` messages sent start a new
  * handshake? (REKEY_AFTER_MESSAGES, or REKEY_AFTER_TIME for the initiator.) */
-bool wg_timers_rekey_on_send(uint64_t birth, uint64_t send_counter, bool initiator,
-			     uint64_t now);
+static inline bool wg_timers_rekey_on_send(uint64_t birth, uint64_t send_counter,
+					   bool initiator, uint64_t now)
+{
+	return send_counter > WG_REKEY_AFTER_MESSAGES ||
+	       (initiator && wg_timers_since(birth, now) >= WG_REKEY_AFTER_TIME * WG_NSEC_PER_SEC);
+}
+
 /* Should receiving on such a keypair start one? (Initiator only, at REKEY_ON_RECEIVE_TIME.) */
-bool wg_timers_rekey_on_receive(uint64_t birth, bool initiator, uint64_t now);
+static inline bool wg_timers_rekey_on_receive(uint64_t birth, bool initiator, uint64_t now)
+{
+	return initiator &&
+	       wg_timers_since(birth, now) >= WG_REKEY_ON_RECEIVE_TIME * WG_NSEC_PER_SEC;
+}
+
 /* May a keypair born at `birth` with `counter` messages still be used to send or receive? */
-bool wg_timers_keypair_usable(uint64_t birth, uint64_t counter, uint64_t now);
+static inline bool wg_timers_keypair_usable(uint64_t birth, uint64_t counter, uint64_t now)
+{
+	return wg_timers_since(birth, now) < WG_REJECT_AFTER_TIME * WG_NSEC_PER_SEC &&
+	       counter < WG_REJECT_AFTER_MESSAGES;
+}
 /* May a new initiation be sent, the last one having gone at `last_sent` (0 = never)?
  * At most one per REKEY_TIMEOUT. */
 bool wg_timers_may_initiate(uint64_t last_sent, uint64_t now);
