@@ -188,7 +188,9 @@ static void print_header(int argc, char **argv, const struct opts *o, const stru
 	       (double)rte_get_tsc_hz() / 1e9);
 	printf("aead:      engine %s: %s\n", wg_aead_engine_name(wg_aead_engine(a)),
 	       wg_aead_describe(a));
-	printf("dpdk:      %s; EAL -l %u -m %u --no-huge\n", rte_version(), o->cpu, o->mem_mb);
+	printf("dpdk:      %s; EAL -l %u -m %u %s\n", rte_version(), o->cpu, o->mem_mb,
+	       getenv("WGDP_SIM_HUGE") && strcmp(getenv("WGDP_SIM_HUGE"), "1") == 0 ?
+	       "--in-memory (2 MB hugepages)" : "--no-huge");
 	printf("method:    median [min, max] of %u measurements; raw AEAD: %u bursts of %u "
 	       "buffers each;\n", o->reps, o->raw_bursts, BURST);
 	if (!o->raw_only)
