@@ -394,8 +394,12 @@ static bool consume_response(struct wg_sim *s, unsigned k, const uint8_t *msg, s
 	return true;
 }
 
-/* Take the responses that came out; anything else is counted and freed. */
-static unsigned take_responses(struct wg_sim *s, bool *answered, unsigned first, unsigned n)
+/* Take the responses that came out. A cookie reply (the gateway is under load) is what
+ * a real client takes too: it keeps the cookie and its next initiation, made here at once,
+ * carries mac2; the new initiations go to again[] (*n_again of them). Anything else is
+ * counted and freed. */
+static unsigned take_responses(struct wg_sim *s, bool *answered, unsigned first, unsigned n,
+			       struct rte_mbuf **again, unsigned *n_again)
 {
 	struct rte_mbuf *m[64];
 	struct wg_sim_rx rx;
@@ -406,13 +410,19 @@ static unsigned take_responses(struct wg_sim *s, bool *answered, unsigned first,
 			struct wg_pkt_info pi;
 			size_t len;
 			const uint8_t *msg = sim_wg_payload(m[i], &pi, &len);
+			bool ours = wg_sim_client_receive(s, m[i], &rx) == WG_SIM_RX_HANDSHAKE &&
+				    rx.client >= first && rx.client < first + n &&
+				    !answered[rx.client - first];
 
-			if (wg_sim_client_receive(s, m[i], &rx) == WG_SIM_RX_HANDSHAKE &&
-			    rx.type == WG_MSG_RESPONSE && rx.client >= first &&
-			    rx.client < first + n && !answered[rx.client - first] &&
+			if (ours && rx.type == WG_MSG_RESPONSE &&
 			    consume_response(s, rx.client, msg, len)) {
 				answered[rx.client - first] = true;
 				got++;
+			} else if (ours && rx.type == WG_MSG_COOKIE_REPLY && *n_again < HS_CHUNK &&
+				   wg_sim_client_take_cookie(s, rx.client, m[i]) &&
+				   (again[*n_again] = wg_sim_client_initiation(s, rx.client)) != NULL) {
+				(*n_again)++;
+				s->counters.hs_cookies++;
 			} else {
 				s->counters.hs_unexpected++;
 			}
@@ -455,12 +465,13 @@ static unsigned handshake_chunk(struct wg_sim *s, unsigned first, unsigned n)
 	/* The control loop serves handshakes in slices of time: poll until every response is
 	 * in, or nothing has come for HS_ROUNDS polls. */
 	for (unsigned quiet = 0; quiet < HS_ROUNDS && got < made;) {
-		unsigned more;
+		unsigned more, n_again = 0;
 
 		wg_sim_poll(s);
-		more = take_responses(s, answered, first, n);
+		more = take_responses(s, answered, first, n, m, &n_again);
+		wg_sim_inject(s, WG_SIM_WAN, m, n_again);
 		got += more;
-		quiet = more ? 0 : quiet + 1;
+		quiet = more || n_again ? 0 : quiet + 1;
 	}
 	confirm(s, answered, first, n);
 	return got;

@@ -78,6 +78,8 @@ struct wg_sim_counters {
 	uint64_t capture_full;               /* frames dropped by a full capture buffer */
 	uint64_t hs_unexpected;              /* frames seen during a handshake that were not
 	                                      * the response being waited for (freed) */
+	uint64_t hs_cookies;                 /* cookie replies taken during a handshake (the
+	                                      * initiation was made again with mac2) */
 	uint64_t worker_cycles, control_cycles;  /* TSC spent in the gateway's polls */
 	uint64_t freed_published;            /* keypairs or endpoints the gateway freed while
 	                                      * a peer still published them (must stay 0) */
