@@ -288,12 +288,13 @@ static bool is_ours(const struct wg_gw *gw, const struct wg_ip *ip)
 	return false;
 }
 
-/* The decrypted inner packet of an authenticated message: check it and route it. */
+/* The decrypted inner packet of an authenticated message: check it and route it. Its
+ * source's and destination's owners were looked up with the burst's (inner_addrs). */
 static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
-		  struct wg_peer *peer, uint32_t plain_len, uint64_t now)
+		  struct wg_peer *peer, uint32_t plain_len, uint32_t src_owner,
+		  uint32_t dst_owner, uint64_t now)
 {
 	struct wg_pkt_info ipi;
-	uint32_t owner;
 	uint8_t *ip;
 
 	wg_stamp(&peer->last_rx_data, now);
@@ -305,7 +306,7 @@ static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
 		return;
 	}
 	rte_pktmbuf_trim(m, (uint16_t)(plain_len - ipi.l3_len));   /* the padding */
-	if (!wg_allowedips_lookup(&w->gw->aips, &ipi.src, &owner) || owner != peer->id) {
+	if (src_owner != peer->id) {
 		wg_drop(w, m, WG_DROP_DISALLOWED_SRC);
 		return;
 	}
@@ -314,7 +315,9 @@ static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
 		wg_dp_to_ctrl(w, m, WG_CTRL_INNER_LOCAL);
 		return;
 	}
-	if (wg_allowedips_lookup(&w->gw->aips, &ipi.dst, &owner)) {
+	if (dst_owner != WG_ALLOWEDIPS_NONE) {
+		uint32_t owner = dst_owner;
+
 		/* To another peer: the gateway relays, as a router would. */
 		if (!wg_pkt_dec_ttl(ip, ipi.l3_len)) {
 			w->drops[WG_DROP_TTL_EXCEEDED]++;
@@ -386,15 +389,20 @@ static bool prepare(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt
 
 /* An IPv4 packet's source, for fetching its allowed-IPs entry ahead (family 0 for
  * anything else: IPv6 is looked up without it, and the packet is parsed properly later). */
-static struct wg_ip inner_src(const uint8_t *ip, uint32_t len)
+/* A decrypted packet's source and destination as wg_pkt_parse_ip will find them (no
+ * family if it will refuse the packet), for the burst's allowed-IPs lookup. */
+static void inner_addrs(const uint8_t *ip, uint32_t len, struct wg_ip *src, struct wg_ip *dst)
 {
-	struct wg_ip src = { 0 };
-
+	src->family = dst->family = 0;
 	if (len >= 20 && ip[0] >> 4 == 4) {
-		src.family = WG_AF_INET;
-		memcpy(src.addr, ip + 12, 4);
+		src->family = dst->family = WG_AF_INET;
+		memcpy(src->addr, ip + 12, 4);
+		memcpy(dst->addr, ip + 16, 4);
+	} else if (len >= 40 && ip[0] >> 4 == 6) {
+		src->family = dst->family = WG_AF_INET6;
+		memcpy(src->addr, ip + 8, 16);
+		memcpy(dst->addr, ip + 24, 16);
 	}
-	return src;
 }
 
 /* The receive side of a keypair: its keys and indices, and the replay window around a
@@ -422,7 +430,9 @@ static void decrypt(struct wg_worker *w, struct rx_burst *b, uint64_t now)
 	struct wg_pkt_info *pis[WG_BURST];
 	uint64_t counters[WG_BURST];
 	uint32_t slots[WG_BURST];
-	struct wg_ip srcs[WG_BURST];
+	struct wg_ip addrs[2 * WG_BURST];          /* the sources, then the destinations */
+	const struct wg_ip *look[2 * WG_BURST];
+	uint32_t owners[2 * WG_BURST];
 	unsigned k = 0, ok[WG_BURST], n_ok = 0;
 
 	for (unsigned i = 0; i < b->n_dec; i++) {
@@ -472,16 +482,19 @@ static void decrypt(struct wg_worker *w, struct rx_burst *b, uint64_t now)
 			rte_pktmbuf_free(ms[i]);
 			continue;
 		}
-		srcs[n_ok] = inner_src(ops[i].buf, ops[i].len);
-		wg_allowedips_prefetch(&w->gw->aips, &srcs[n_ok], 1);
+		inner_addrs(ops[i].buf, ops[i].len, &addrs[n_ok], &addrs[WG_BURST + n_ok]);
 		ok[n_ok++] = i;
 	}
-	/* The inner packets' sources are checked against the allowed-IPs tables: fetch their
-	 * second-level entries for the whole burst first. */
+	/* The inner packets' sources (checked: does the sender own them?) and destinations
+	 * (relayed to another peer, or out to the LAN) in one walk of the tables. */
+	for (unsigned j = 0; j < n_ok; j++) {
+		look[j] = &addrs[j];
+		look[n_ok + j] = &addrs[WG_BURST + j];
+	}
+	wg_allowedips_lookup_burst(&w->gw->aips, look, owners, 2 * n_ok);
 	for (unsigned j = 0; j < n_ok; j++)
-		wg_allowedips_prefetch(&w->gw->aips, &srcs[j], 2);
-	for (unsigned j = 0; j < n_ok; j++)
-		inner(w, b, ms[ok[j]], gkps[ok[j]]->peer, ops[ok[j]].len, now);
+		inner(w, b, ms[ok[j]], gkps[ok[j]]->peer, ops[ok[j]].len, owners[j],
+		      owners[n_ok + j], now);
 }
 
 void wg_dp_rx_burst(struct wg_worker *w, unsigned port, struct rte_mbuf **pkts, uint16_t n,

@@ -111,10 +111,12 @@ struct seal {
 	bool looked_up;        /* the peer came from the allowed-IPs tables (not given) */
 };
 
-/* Route, size-check and key one inner packet (parsed unless `parsed` gives its parse);
- * false if it was dropped or handed off. */
+/* Route, size-check and key one inner packet (parsed unless `parsed` gives its parse, in
+ * which case `routed` is its destination's peer from the burst's lookup); false if it was
+ * dropped or handed off. */
 static bool pick_peer(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt_info *parsed,
-		      struct wg_pkt_info *pi, struct wg_peer **peer_out, bool *looked_up)
+		      uint32_t routed, struct wg_pkt_info *pi, struct wg_peer **peer_out,
+		      bool *looked_up)
 {
 	struct wg_gw *gw = w->gw;
 	uint32_t id = wg_meta(m)->peer;
@@ -130,10 +132,16 @@ static bool pick_peer(struct wg_worker *w, struct rte_mbuf *m, const struct wg_p
 	/* The peer's generation is taken (looked up) or checked (given) in the next stage,
 	 * once the peer's line is on its way. */
 	*looked_up = id == UINT32_MAX;
-	if (id == UINT32_MAX && !wg_allowedips_lookup(&gw->aips, &pi->dst, &id)) {
-		w->drops[WG_DROP_NO_ROUTE]++;
-		wg_dp_icmp_error(w, m, WG_ICMP_NO_ROUTE, 0);
-		return false;
+	if (*looked_up) {
+		if (parsed)
+			id = routed;
+		else
+			wg_allowedips_lookup(&gw->aips, &pi->dst, &id);
+		if (id == WG_ALLOWEDIPS_NONE) {
+			w->drops[WG_DROP_NO_ROUTE]++;
+			wg_dp_icmp_error(w, m, WG_ICMP_NO_ROUTE, 0);
+			return false;
+		}
 	}
 	if (pi->l3_len > gw->mtu) {
 		w->drops[WG_DROP_TOO_BIG]++;
@@ -365,12 +373,27 @@ void wg_dp_encrypt_parsed(struct wg_worker *w, struct rte_mbuf **pkts,
 	struct seal seals[WG_BURST], *ready[WG_BURST];
 	unsigned n_seals = 0, k = 0;
 
-	/* Stage 0: fetch the allowed-IPs entries of the destinations to look up. */
-	if (pis)
-		for (int stage = 1; stage <= 2; stage++)
-			for (uint16_t i = 0; i < n; i++)
-				if (wg_meta(pkts[i])->peer == UINT32_MAX)
-					wg_allowedips_prefetch(&w->gw->aips, &pis[i].dst, stage);
+	uint32_t routed[WG_BURST];
+
+	/* Stage 0: the destinations' peers, looked up for the whole burst at once. */
+	if (pis) {
+		const struct wg_ip *dsts[WG_BURST];
+		uint32_t found[WG_BURST];
+		uint8_t at[WG_BURST];
+		unsigned n_look = 0;
+
+		for (uint16_t i = 0; i < n; i++) {
+			routed[i] = WG_ALLOWEDIPS_NONE;
+			if (wg_meta(pkts[i])->peer == UINT32_MAX) {
+				dsts[n_look] = &pis[i].dst;
+				at[n_look++] = (uint8_t)i;
+			}
+		}
+		if (n_look)
+			wg_allowedips_lookup_burst(&w->gw->aips, dsts, found, n_look);
+		for (unsigned j = 0; j < n_look; j++)
+			routed[at[j]] = found[j];
+	}
 	/* Stage 1: route each packet to its peer (and fetch the peer's lines). */
 	for (uint16_t i = 0; i < n; i++) {
 		struct wg_pkt_info pi;
@@ -381,7 +404,9 @@ void wg_dp_encrypt_parsed(struct wg_worker *w, struct rte_mbuf **pkts,
 			s->peer = &w->gw->peers[wg_meta(s->m)->peer];
 			s->inner_len = 0;
 			s->looked_up = false;
-		} else if (pick_peer(w, s->m, pis ? &pis[i] : NULL, &pi, &s->peer, &s->looked_up)) {
+		} else if (pick_peer(w, s->m, pis ? &pis[i] : NULL,
+				     pis ? routed[i] : WG_ALLOWEDIPS_NONE, &pi, &s->peer,
+				     &s->looked_up)) {
 			s->inner_len = pi.l3_len;
 		} else {
 			continue;
