@@ -473,7 +473,7 @@ enum wg_result wg_noise_begin_session(struct wg_noise_peer *peer, struct wg_keyp
 	kp->local_index = hs->local_index;
 	kp->remote_index = hs->remote_index;
 	kp->initiator = kp->send_initiator = initiator;
-	kp->send_type = WG_MSG_DATA;
+	atomic_init(&kp->send_type, WG_MSG_DATA);
 	kp->peer = peer;
 	/* The index now belongs to the keypair, not to a handshake. */
 	handshake_zero(hs);

@@ -77,7 +77,7 @@ struct wg_keypair {
 	_Atomic uint64_t send_counter;          /* next nonce to use; senders claim ranges */
 	uint64_t send_birth;                    /* = birth */
 	uint32_t remote_index;                  /* receiver index of packets we send */
-	uint32_t send_type;                     /* type field of data messages sent: 4, or
+	_Atomic uint32_t send_type;             /* type field of data messages sent: 4, or
 	                                         * the owner's (AmneziaWG's h4) */
 	bool send_initiator;                    /* = initiator */
 	uint8_t pad_send_line[64 - WG_KEY_LEN - 8 - 8 - 4 - 4 - 1];
