@@ -40,6 +40,7 @@ static void be_device(void *ctx, struct wg_rpc_device *d)
 	d->listen_port = atomic_load_explicit(&gw->listen_port, memory_order_relaxed);
 	d->fwmark = gw->cfg.fwmark;
 	d->n_peers = gw->n_peers;
+	d->obfs = gw->cfg.obfs;
 }
 
 /* Peers in id order; consecutive indices resume where the last call stopped. */
