@@ -418,6 +418,19 @@ static bool prepare(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt
 	return true;
 }
 
+/* An IPv4 packet's source, for fetching its allowed-IPs entry ahead (family 0 for
+ * anything else: IPv6 is looked up without it, and the packet is parsed properly later). */
+static struct wg_ip inner_src(const uint8_t *ip, uint32_t len)
+{
+	struct wg_ip src = { 0 };
+
+	if (len >= 20 && ip[0] >> 4 == 4) {
+		src.family = WG_AF_INET;
+		memcpy(src.addr, ip + 12, 4);
+	}
+	return src;
+}
+
 /* The receive side of a keypair: its keys and indices, and the replay window around a
  * counter (the word with its bit, and the window's top). */
 static void prefetch_rx(const struct wg_gw_keypair *gkp, uint64_t counter)
@@ -443,7 +456,8 @@ static void decrypt(struct wg_worker *w, struct rx_burst *b, uint64_t now)
 	struct wg_pkt_info *pis[WG_BURST];
 	uint64_t counters[WG_BURST];
 	uint32_t slots[WG_BURST];
-	unsigned k = 0;
+	struct wg_ip srcs[WG_BURST];
+	unsigned k = 0, ok[WG_BURST], n_ok = 0;
 
 	for (unsigned i = 0; i < b->n_dec; i++) {
 		const uint8_t *msg = rte_pktmbuf_mtod_offset(b->dec[i], const uint8_t *,
@@ -464,6 +478,7 @@ static void decrypt(struct wg_worker *w, struct rx_burst *b, uint64_t now)
 		if (prepare(w, b->dec[i], &b->dec_pi[i], found[i], &ops[k], &counters[k], now)) {
 			gkps[k] = found[i];
 			rte_prefetch0(gkps[k]->peer);
+			rte_prefetch0_write(&gkps[k]->peer->last_rx);
 			ms[k] = b->dec[i];
 			pis[k++] = &b->dec_pi[i];
 		}
@@ -491,8 +506,16 @@ static void decrypt(struct wg_worker *w, struct rx_burst *b, uint64_t now)
 			rte_pktmbuf_free(ms[i]);
 			continue;
 		}
-		inner(w, b, ms[i], gkps[i]->peer, ops[i].len, now);
+		srcs[n_ok] = inner_src(ops[i].buf, ops[i].len);
+		wg_allowedips_prefetch(&w->gw->aips, &srcs[n_ok], 1);
+		ok[n_ok++] = i;
 	}
+	/* The inner packets' sources are checked against the allowed-IPs tables: fetch their
+	 * second-level entries for the whole burst first. */
+	for (unsigned j = 0; j < n_ok; j++)
+		wg_allowedips_prefetch(&w->gw->aips, &srcs[j], 2);
+	for (unsigned j = 0; j < n_ok; j++)
+		inner(w, b, ms[ok[j]], gkps[ok[j]]->peer, ops[ok[j]].len, now);
 }
 
 void wg_dp_rx_burst(struct wg_worker *w, unsigned port, struct rte_mbuf **pkts, uint16_t n,

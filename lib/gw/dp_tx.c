@@ -108,12 +108,13 @@ struct seal {
 	struct wg_peer_ep *ep;
 	uint64_t counter;
 	uint32_t inner_len;
+	bool looked_up;        /* the peer came from the allowed-IPs tables (not given) */
 };
 
 /* Route, size-check and key one inner packet (parsed unless `parsed` gives its parse);
  * false if it was dropped or handed off. */
 static bool pick_peer(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt_info *parsed,
-		      struct wg_pkt_info *pi, struct wg_peer **peer_out)
+		      struct wg_pkt_info *pi, struct wg_peer **peer_out, bool *looked_up)
 {
 	struct wg_gw *gw = w->gw;
 	uint32_t id = wg_meta(m)->peer;
@@ -126,16 +127,12 @@ static bool pick_peer(struct wg_worker *w, struct rte_mbuf *m, const struct wg_p
 		return false;
 	}
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - pi->l3_len));
-	if (id == UINT32_MAX) {
-		if (!wg_allowedips_lookup(&gw->aips, &pi->dst, &id)) {
-			w->drops[WG_DROP_NO_ROUTE]++;
-			wg_dp_icmp_error(w, m, WG_ICMP_NO_ROUTE, 0);
-			return false;
-		}
-		wg_meta(m)->gen = atomic_load_explicit(&gw->peers[id].gen, memory_order_acquire);
-	} else if (wg_meta(m)->gen != atomic_load_explicit(&gw->peers[id].gen,
-							    memory_order_acquire)) {
-		wg_drop(w, m, WG_DROP_PEER_GONE);   /* meant for a peer that has been removed */
+	/* The peer's generation is taken (looked up) or checked (given) in the next stage,
+	 * once the peer's line is on its way. */
+	*looked_up = id == UINT32_MAX;
+	if (id == UINT32_MAX && !wg_allowedips_lookup(&gw->aips, &pi->dst, &id)) {
+		w->drops[WG_DROP_NO_ROUTE]++;
+		wg_dp_icmp_error(w, m, WG_ICMP_NO_ROUTE, 0);
 		return false;
 	}
 	if (pi->l3_len > gw->mtu) {
@@ -369,7 +366,13 @@ void wg_dp_encrypt_parsed(struct wg_worker *w, struct rte_mbuf **pkts,
 	struct seal seals[WG_BURST], *ready[WG_BURST];
 	unsigned n_seals = 0, k = 0;
 
-	/* Stage 1: route each packet to its peer (and fetch the peer's line). */
+	/* Stage 0: fetch the allowed-IPs entries of the destinations to look up. */
+	if (pis)
+		for (int stage = 1; stage <= 2; stage++)
+			for (uint16_t i = 0; i < n; i++)
+				if (wg_meta(pkts[i])->peer == UINT32_MAX)
+					wg_allowedips_prefetch(&w->gw->aips, &pis[i].dst, stage);
+	/* Stage 1: route each packet to its peer (and fetch the peer's lines). */
 	for (uint16_t i = 0; i < n; i++) {
 		struct wg_pkt_info pi;
 		struct seal *s = &seals[n_seals];
@@ -378,33 +381,48 @@ void wg_dp_encrypt_parsed(struct wg_worker *w, struct rte_mbuf **pkts,
 		if (rte_pktmbuf_data_len(s->m) == 0) {   /* a keepalive from the control lcore */
 			s->peer = &w->gw->peers[wg_meta(s->m)->peer];
 			s->inner_len = 0;
-		} else if (pick_peer(w, s->m, pis ? &pis[i] : NULL, &pi, &s->peer)) {
+			s->looked_up = false;
+		} else if (pick_peer(w, s->m, pis ? &pis[i] : NULL, &pi, &s->peer, &s->looked_up)) {
 			s->inner_len = pi.l3_len;
 		} else {
 			continue;
 		}
 		rte_prefetch0(s->peer);
+		rte_prefetch0_write(&s->peer->last_tx);
+		rte_prefetch0_write(&w->peer_stats[s->peer - w->gw->peers]);   /* = its id */
 		n_seals++;
 	}
-	/* Stage 2: the published keypair and endpoint (and fetch their lines). */
+	/* Stage 2: the peer's generation, published keypair and endpoint (and fetch the
+	 * keypair's and the endpoint's lines). */
 	for (unsigned i = 0; i < n_seals; i++) {
 		struct seal *s = &seals[i];
-		struct wg_gw_keypair *gkp = atomic_load_explicit(&s->peer->tx_kp,
-								 memory_order_acquire);
+		uint32_t gen = atomic_load_explicit(&s->peer->gen, memory_order_acquire);
 
-		if (gkp && !wg_timers_keypair_usable(gkp->kp.send_birth, 0, now))
-			gkp = NULL;
-		s->gkp = gkp;
+		if (s->looked_up) {
+			wg_meta(s->m)->gen = gen;
+		} else if (wg_meta(s->m)->gen != gen) {
+			wg_drop(w, s->m, WG_DROP_PEER_GONE);   /* for a peer removed meanwhile */
+			s->m = NULL;
+			s->gkp = NULL;
+			continue;
+		}
+		s->gkp = atomic_load_explicit(&s->peer->tx_kp, memory_order_acquire);
 		s->ep = atomic_load_explicit(&s->peer->ep, memory_order_acquire);
-		if (gkp)
-			rte_prefetch0_write(&gkp->kp.send_counter);
-		if (s->ep)
+		if (s->gkp)
+			rte_prefetch0_write(&s->gkp->kp.send_counter);
+		if (s->ep) {
 			rte_prefetch0(s->ep);
+			rte_prefetch0((const uint8_t *)s->ep + RTE_CACHE_LINE_SIZE);
+		}
 	}
+	for (unsigned i = 0; i < n_seals; i++)
+		if (seals[i].m && seals[i].gkp &&
+		    !wg_timers_keypair_usable(seals[i].gkp->kp.send_birth, 0, now))
+			seals[i].gkp = NULL;
 	/* Stage 3: nonces; stage 4: the messages' layout; then the burst's AEAD. */
 	claim_counters(seals, n_seals);
 	for (unsigned i = 0; i < n_seals; i++)
-		if (prepare(w, &seals[i], &ops[k], now))
+		if (seals[i].m && prepare(w, &seals[i], &ops[k], now))
 			ready[k++] = &seals[i];
 	wg_aead_encrypt_burst(w->aead, ops, k);
 	for (unsigned i = 0; i < k; i++) {

@@ -15,7 +15,7 @@
 #include "wg_pkt.h"
 
 #define HS_CHUNK  32      /* initiations in flight at once: below the gateway's load mark */
-#define HS_ROUNDS 16      /* polls to wait for the responses of one chunk */
+#define HS_ROUNDS 64      /* polls without a response before a chunk gives up */
 
 /* ---- the protocol core's callbacks: one peer, one handshake index ---- */
 
@@ -489,9 +489,15 @@ static unsigned handshake_chunk(struct wg_sim *s, unsigned first, unsigned n)
 		if ((m[made] = wg_sim_client_initiation(s, first + i)) != NULL)
 			made++;
 	wg_sim_inject(s, WG_SIM_WAN, m, made);
-	for (unsigned r = 0; r < HS_ROUNDS && got < made; r++) {
+	/* The control loop serves handshakes in slices of time: poll until every response is
+	 * in, or nothing has come for HS_ROUNDS polls. */
+	for (unsigned quiet = 0; quiet < HS_ROUNDS && got < made;) {
+		unsigned more;
+
 		wg_sim_poll(s);
-		got += take_responses(s, answered, first, n);
+		more = take_responses(s, answered, first, n);
+		got += more;
+		quiet = more ? 0 : quiet + 1;
 	}
 	confirm(s, answered, first, n);
 	return got;
