@@ -10,7 +10,7 @@
 #   client 2 (amneziawg-go, no endpoint): the gateway initiates, with junk first;
 #   clients 3 and 4 have a wrong h1 and a wrong s1: nothing gets through, and it is counted;
 #   then the gateway's padding is set to 0 over the UAPI socket (h1..h4 kept) and client 5,
-#     without junk or padding, has a session too.
+#     without junk or padding, has a session too; SetObfuscation over JSON-RPC.
 # Usage: awg.sh [WGDP_BINARY] [WGDPCTL]   exit 0 pass, 1 fail, 77 skipped
 set -euo pipefail
 # shellcheck source=scripts/netns.sh
@@ -116,6 +116,13 @@ PYEOF
 }
 e2e_check "get shows h1..h4 and jc, and no s1 now" shown
 e2e_check "wg show still works" in_ns "$TOPO_NS_GW" wg show "$TOPO_GW_IFNAME"
+rpc_obfs() {
+	"$ctl" -s "$sock" SetObfuscation jc=5 >/dev/null || return 1
+	! "$ctl" -s "$sock" SetObfuscation h1=5 h2=5 >/dev/null 2>&1 || return 1
+	[ "$("$ctl" -s "$sock" --raw GetDeviceInfo |
+		python3 -c "import json,sys; o=json.load(sys.stdin)['device']['obfuscation']; print(o['jc'], o['h1'], o['s1'])")" = "5 1020325451 0" ]
+}
+e2e_check "JSON-RPC: SetObfuscation jc=5 taken, h1 = h2 refused, GetDeviceInfo shows it" rpc_obfs
 client_up 5 --awg "$H"
 e2e_check "client 5 (h1..h4 only) reaches the LAN host" ping_reach "$(client_ns 5)" "$TOPO_LAN_HOST4" 15
 e2e_check "client 5: 5 of 5 echoes" ping_atleast "$(client_ns 5)" "$TOPO_LAN_HOST4" 5 5 0.2
