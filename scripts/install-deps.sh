@@ -10,8 +10,12 @@ PKGS=(
 	libdpdk-dev dpdk libipsec-mb-dev libsodium-dev libb2-dev libconfig-dev libjansson-dev libpcap-dev
 	# real peers and test tooling
 	wireguard-go wireguard-tools iproute2 iputils-ping iperf3 python3 procps
-	# end-to-end tests: offloads off on the veths the gateway's af_packet ports use
-	ethtool
+	# end-to-end tests: offloads off on the veths the gateway's af_packet ports use;
+	# tcpdump for the AmneziaWG fingerprint check
+	ethtool tcpdump
+	# the AmneziaWG peer (amneziawg-go, built from ../shared/peers at test time, offline)
+	golang-go golang-golang-x-crypto-dev golang-golang-x-net-dev golang-golang-x-sys-dev
+	golang-github-tevino-abool-dev
 	# man pages (made at build time), the Debian package and the install tests:
 	# dpkg-buildpackage, dh with dh_installsystemd, systemd-analyze verify, man, git ls-files
 	scdoc debhelper dpkg-dev systemd man-db git

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "wg_addr.h"
+#include "wg_obfs.h"
 #include "wg_wire.h"
 
 #define WG_CONFIG_MAX_PORTS      8
@@ -59,6 +60,7 @@ struct wg_config {
 	char uapi_socket[WG_CONFIG_PATH_LEN];    /* default /var/run/wireguard/NAME.sock */
 	char jsonrpc_socket[WG_CONFIG_PATH_LEN]; /* default /var/run/wgdp/NAME.json.sock */
 	int aead_engine;                     /* enum wg_aead_engine, default auto */
+	struct wg_obfs obfs;                 /* AmneziaWG obfuscation; default plain WireGuard */
 	struct wg_config_port ports[WG_CONFIG_MAX_PORTS];
 	unsigned n_ports;
 	struct wg_config_peer *peers;

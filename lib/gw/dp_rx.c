@@ -102,9 +102,11 @@ static bool mac2_ok(struct wg_worker *w, const uint8_t *msg, size_t len,
 
 /* A handshake message: length and mac1 are checked here, so junk never costs the control
  * lcore anything, and nothing is checked at all when there is no room to queue it. Cookie
- * replies carry no mac1; their length is all we can check. */
+ * replies carry no mac1; their length is all we can check. An obfuscated message comes
+ * without its padding (off bytes, which the meta tells the control lcore) and is checked
+ * the same way: its MACs cover its type field as sent. */
 static void handshake(struct wg_worker *w, struct rte_mbuf *m, const uint8_t *msg, size_t len,
-		      unsigned type, const struct wg_pkt_info *pi)
+		      unsigned type, const struct wg_pkt_info *pi, size_t off, bool obfuscated)
 {
 	static const uint16_t want[] = { [WG_MSG_INITIATION] = WG_MSG_INITIATION_LEN,
 		[WG_MSG_RESPONSE] = WG_MSG_RESPONSE_LEN,
@@ -131,13 +133,42 @@ static void handshake(struct wg_worker *w, struct rte_mbuf *m, const uint8_t *ms
 	}
 	wg_meta(m)->kind = WG_CTRL_HANDSHAKE;
 	wg_meta(m)->arg = (uint32_t)(w->now >> 20);
+	wg_meta(m)->hs_off = (uint16_t)off;
+	wg_meta(m)->hs_type = (uint8_t)type;
+	wg_meta(m)->hs_obfs = obfuscated;
 	if (rte_ring_mp_enqueue(ring, m) != 0)
 		wg_drop(w, m, WG_DROP_HS_QUEUE_FULL);
+}
+
+static void queue_dec(struct rx_burst *b, struct rte_mbuf *m, const struct wg_pkt_info *pi)
+{
+	b->dec_pi[b->n_dec] = *pi;
+	b->dec[b->n_dec++] = m;
+}
+
+/* With obfuscation on (docs/obfuscation.md): the form by length and type field; the padding
+ * is stripped and the message goes on as a plain one would. Junk costs a few compares. */
+static void obfs_message(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
+			 const uint8_t *msg, size_t len, const struct wg_pkt_info *pi,
+			 const struct wg_obfs *o)
+{
+	size_t off;
+	bool obfuscated;
+	unsigned c = wg_obfs_classify(o, msg, len, &off, &obfuscated);
+
+	if (c == WG_MSG_DATA && len >= WG_MSG_DATA_MIN_LEN)
+		queue_dec(b, m, pi);
+	else if (c >= WG_MSG_INITIATION && c <= WG_MSG_COOKIE_REPLY)
+		handshake(w, m, msg + off, len - off, c, pi, off, obfuscated);
+	else
+		wg_drop(w, m, c == WG_MSG_DATA || c == WG_OBFS_SHORT ? WG_DROP_WG_SHORT :
+			c == WG_OBFS_PLAIN ? WG_DROP_OBFS_PLAIN : WG_DROP_OBFS_JUNK);
 }
 
 static void wg_message(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
 		       const struct wg_pkt_info *pi)
 {
+	const struct wg_obfs *o = atomic_load_explicit(&w->gw->obfs, memory_order_acquire);
 	const uint8_t *udp = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->l4_off);
 	size_t len = (size_t)(udp[4] << 8 | udp[5]);
 	size_t avail = pi->l3_off + pi->l3_len - pi->l4_off;
@@ -148,16 +179,19 @@ static void wg_message(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf 
 		return;
 	}
 	len -= 8;
+	if (unlikely(o != NULL)) {
+		obfs_message(w, b, m, udp + 8, len, pi, o);
+		return;
+	}
 	type = wg_msg_type(udp + 8, len);
 	if (type == WG_MSG_DATA) {
 		if (len < WG_MSG_DATA_MIN_LEN) {
 			wg_drop(w, m, WG_DROP_WG_SHORT);
 			return;
 		}
-		b->dec_pi[b->n_dec] = *pi;
-		b->dec[b->n_dec++] = m;
+		queue_dec(b, m, pi);
 	} else if (type >= WG_MSG_INITIATION && type <= WG_MSG_COOKIE_REPLY) {
-		handshake(w, m, udp + 8, len, type, pi);
+		handshake(w, m, udp + 8, len, type, pi, 0, false);
 	} else {
 		wg_drop(w, m, len < sizeof(struct wg_msg_header) ? WG_DROP_WG_SHORT :
 			WG_DROP_WG_BAD_TYPE);

@@ -215,8 +215,9 @@ static bool prepare(struct wg_worker *w, struct seal *s, struct wg_aead_op *op, 
 	}
 	d = rte_pktmbuf_mtod_offset(m, struct wg_msg_data *, outer - WG_MSG_DATA_HEADER_LEN);
 	memset(d->encrypted_packet + s->inner_len, 0, padded - s->inner_len);
-	memset(&d->header, 0, sizeof(d->header));
-	d->header.type = WG_MSG_DATA;
+	/* 4, or h4 for a session made by an obfuscated handshake (AmneziaWG) */
+	wg_put_le32((uint8_t *)&d->header,
+		    atomic_load_explicit(&gkp->kp.send_type, memory_order_relaxed));
 	wg_put_le32(d->receiver_index, gkp->kp.remote_index);
 	wg_put_le64(d->counter, counter);
 	*op = (struct wg_aead_op){ .key = gkp->kp.send_key, .buf = d->encrypted_packet,

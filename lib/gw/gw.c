@@ -216,6 +216,9 @@ struct wg_gw *wg_gw_create(const struct wg_config *cfg, const struct wg_gw_param
 		return NULL;
 	}
 	gw->cfg = *cfg;   /* shallow: the peers array stays the caller's until create returns */
+	/* A configuration made by hand (tests, the benchmark) may leave obfs all zero:
+	 * that is plain WireGuard. One made by lib/config has been checked already. */
+	wg_obfs_normalize(&gw->cfg.obfs);
 	gw->n_workers = prm->n_workers ? prm->n_workers : 1;
 	if (gw->n_workers > WG_MAX_WORKERS)
 		gw->n_workers = WG_MAX_WORKERS;
@@ -241,6 +244,10 @@ struct wg_gw *wg_gw_create(const struct wg_config *cfg, const struct wg_gw_param
 	atomic_init(&gw->listen_port, cfg->listen_port);
 	if (build(gw, prm, err, errlen) != 0)
 		goto fail;
+	if (wg_gw_obfs_publish(gw) != 0) {
+		snprintf(err, errlen, "out of memory for the obfuscation parameters");
+		goto fail;
+	}
 	for (unsigned i = 0; i < cfg->n_peers; i++) {
 		char why[128];
 
@@ -308,6 +315,7 @@ void wg_gw_destroy(struct wg_gw *gw)
 	rte_ring_free(gw->hs_ring);
 	rte_ring_free(gw->hs_prio_ring);
 	rte_free(atomic_load(&gw->cookie_pub));
+	rte_free(atomic_load(&gw->obfs));
 	rte_ring_free(gw->event_ring);
 	for (unsigned p = 0; p < WG_MAX_PORTS; p++)
 		rte_ring_free(gw->ctrl_tx[p]);

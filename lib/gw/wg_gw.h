@@ -71,6 +71,7 @@ struct wg_gw_stats {
 	uint64_t under_load_entered;
 	uint64_t drops[WG_DROP_COUNT];
 	uint64_t hs_initiations_rx, hs_responses_rx, hs_cookies_rx, hs_sent;
+	uint64_t junk_sent;            /* AmneziaWG junk datagrams sent before initiations */
 	uint64_t hs_used, local_used;  /* frames taken by the control lcore (not dropped) */
 	uint32_t peers, peers_with_session;
 };

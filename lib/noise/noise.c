@@ -210,6 +210,15 @@ enum wg_result wg_noise_create_initiation(struct wg_noise_device *dev,
 					  struct wg_msg_initiation *msg,
 					  const uint8_t timestamp[WG_TIMESTAMP_LEN], uint64_t now)
 {
+	return wg_noise_create_initiation_as(dev, peer, msg, timestamp, now, WG_MSG_INITIATION);
+}
+
+enum wg_result wg_noise_create_initiation_as(struct wg_noise_device *dev,
+					     struct wg_noise_peer *peer,
+					     struct wg_msg_initiation *msg,
+					     const uint8_t timestamp[WG_TIMESTAMP_LEN], uint64_t now,
+					     uint32_t type)
+{
 	struct wg_handshake hs = { .state = WG_HS_ZEROED };
 	uint8_t key[WG_KEY_LEN];
 	enum wg_result r = WG_ZERO_DH;
@@ -217,7 +226,7 @@ enum wg_result wg_noise_create_initiation(struct wg_noise_device *dev,
 	if (!dev->has_identity)
 		return WG_NO_KEY;
 	memset(msg, 0, sizeof(*msg));
-	msg->header.type = WG_MSG_INITIATION;
+	wg_put_le32((uint8_t *)&msg->header, type);   /* before the MACs, which cover it */
 	memcpy(hs.chaining_key, initial_chaining_key, WG_HASH_LEN);
 	wg_blake2s_2(hs.hash, initial_hash, WG_HASH_LEN, peer->remote_static, WG_KEY_LEN);
 
@@ -249,14 +258,15 @@ out:
 	return r;
 }
 
+/* The type field is compared whole (type and reserved bytes), as the MACs cover it. */
 static enum wg_result check_message(const struct wg_noise_device *dev, const void *msg,
-				    size_t len, size_t want, unsigned type)
+				    size_t len, size_t want, uint32_t type)
 {
 	if (len < want)
 		return WG_SHORT;
 	if (len > want)
 		return WG_LONG;
-	if (wg_msg_type(msg, len) != type)
+	if (wg_get_le32(msg) != type)
 		return WG_WRONG_TYPE;
 	if (!dev->has_identity)
 		return WG_NO_KEY;
@@ -279,11 +289,18 @@ enum wg_result wg_noise_consume_initiation(struct wg_noise_device *dev, const vo
 					   size_t len, uint64_t now,
 					   struct wg_noise_peer **peer_out)
 {
+	return wg_noise_consume_initiation_as(dev, buf, len, now, WG_MSG_INITIATION, peer_out);
+}
+
+enum wg_result wg_noise_consume_initiation_as(struct wg_noise_device *dev, const void *buf,
+					      size_t len, uint64_t now, uint32_t type,
+					      struct wg_noise_peer **peer_out)
+{
 	const struct wg_msg_initiation *msg = buf;
 	struct wg_handshake hs = { .state = WG_HS_ZEROED };
 	uint8_t key[WG_KEY_LEN], s[WG_KEY_LEN], t[WG_TIMESTAMP_LEN];
 	struct wg_noise_peer *peer = NULL;
-	enum wg_result r = check_message(dev, buf, len, WG_MSG_INITIATION_LEN, WG_MSG_INITIATION);
+	enum wg_result r = check_message(dev, buf, len, WG_MSG_INITIATION_LEN, type);
 
 	if (r != WG_OK)
 		return r;
@@ -337,6 +354,13 @@ enum wg_result wg_noise_create_response(struct wg_noise_device *dev,
 					struct wg_noise_peer *peer,
 					struct wg_msg_response *msg, uint64_t now)
 {
+	return wg_noise_create_response_as(dev, peer, msg, now, WG_MSG_RESPONSE);
+}
+
+enum wg_result wg_noise_create_response_as(struct wg_noise_device *dev,
+					   struct wg_noise_peer *peer,
+					   struct wg_msg_response *msg, uint64_t now, uint32_t type)
+{
 	struct wg_handshake *hs = &peer->hs;
 	uint8_t key[WG_KEY_LEN];
 	enum wg_result r = WG_ZERO_DH;
@@ -344,7 +368,7 @@ enum wg_result wg_noise_create_response(struct wg_noise_device *dev,
 	if (hs->state != WG_HS_CONSUMED_INITIATION)
 		return WG_BAD_STATE;
 	memset(msg, 0, sizeof(*msg));
-	msg->header.type = WG_MSG_RESPONSE;
+	wg_put_le32((uint8_t *)&msg->header, type);   /* before the MACs, which cover it */
 	wg_put_le32(msg->receiver_index, hs->remote_index);
 
 	/* e */
@@ -376,12 +400,19 @@ out:
 enum wg_result wg_noise_consume_response(struct wg_noise_device *dev, const void *buf,
 					 size_t len, struct wg_noise_peer **peer_out)
 {
+	return wg_noise_consume_response_as(dev, buf, len, WG_MSG_RESPONSE, peer_out);
+}
+
+enum wg_result wg_noise_consume_response_as(struct wg_noise_device *dev, const void *buf,
+					    size_t len, uint32_t type,
+					    struct wg_noise_peer **peer_out)
+{
 	const struct wg_msg_response *msg = buf;
 	struct wg_handshake hs;
 	uint8_t key[WG_KEY_LEN];
 	struct wg_noise_peer *peer;
 	uint32_t receiver;
-	enum wg_result r = check_message(dev, buf, len, WG_MSG_RESPONSE_LEN, WG_MSG_RESPONSE);
+	enum wg_result r = check_message(dev, buf, len, WG_MSG_RESPONSE_LEN, type);
 
 	if (r != WG_OK)
 		return r;
@@ -442,6 +473,7 @@ enum wg_result wg_noise_begin_session(struct wg_noise_peer *peer, struct wg_keyp
 	kp->local_index = hs->local_index;
 	kp->remote_index = hs->remote_index;
 	kp->initiator = kp->send_initiator = initiator;
+	atomic_init(&kp->send_type, WG_MSG_DATA);
 	kp->peer = peer;
 	/* The index now belongs to the keypair, not to a handshake. */
 	handshake_zero(hs);

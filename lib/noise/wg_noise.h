@@ -77,8 +77,10 @@ struct wg_keypair {
 	_Atomic uint64_t send_counter;          /* next nonce to use; senders claim ranges */
 	uint64_t send_birth;                    /* = birth */
 	uint32_t remote_index;                  /* receiver index of packets we send */
+	_Atomic uint32_t send_type;             /* type field of data messages sent: 4, or
+	                                         * the owner's (AmneziaWG's h4) */
 	bool send_initiator;                    /* = initiator */
-	uint8_t pad_send_line[64 - WG_KEY_LEN - 8 - 8 - 4 - 1];
+	uint8_t pad_send_line[64 - WG_KEY_LEN - 8 - 8 - 4 - 4 - 1];
 	uint8_t recv_key[WG_KEY_LEN];
 	uint64_t birth;                         /* monotonic ns */
 	uint32_t local_index;                   /* receiver index of packets sent to us */
@@ -149,6 +151,25 @@ enum wg_result wg_noise_create_initiation(struct wg_noise_device *dev,
 					  struct wg_noise_peer *peer,
 					  struct wg_msg_initiation *msg,
 					  const uint8_t timestamp[WG_TIMESTAMP_LEN], uint64_t now);
+/*
+ * The *_as variants write or require another 32-bit type field (type and reserved bytes,
+ * little-endian) than the protocol's 1 or 2: AmneziaWG's h1 and h2 (lib/obfs). The MACs
+ * cover the type field as sent, so it is part of what is created and checked.
+ */
+enum wg_result wg_noise_create_initiation_as(struct wg_noise_device *dev,
+					     struct wg_noise_peer *peer,
+					     struct wg_msg_initiation *msg,
+					     const uint8_t timestamp[WG_TIMESTAMP_LEN], uint64_t now,
+					     uint32_t type);
+enum wg_result wg_noise_consume_initiation_as(struct wg_noise_device *dev, const void *msg,
+					      size_t len, uint64_t now, uint32_t type,
+					      struct wg_noise_peer **peer_out);
+enum wg_result wg_noise_create_response_as(struct wg_noise_device *dev,
+					   struct wg_noise_peer *peer,
+					   struct wg_msg_response *msg, uint64_t now, uint32_t type);
+enum wg_result wg_noise_consume_response_as(struct wg_noise_device *dev, const void *msg,
+					    size_t len, uint32_t type,
+					    struct wg_noise_peer **peer_out);
 /* Responder: check and take an initiation; on WG_OK *peer_out is the sender. Refusals:
  * WG_SHORT, WG_LONG, WG_WRONG_TYPE, WG_BAD_MAC1, WG_NO_KEY, WG_ZERO_DH, WG_DECRYPT,
  * WG_UNKNOWN_PEER, WG_STALE_TIMESTAMP, WG_FLOOD. MAC2 is the caller's business. */

@@ -1195,6 +1195,51 @@ static void test_many(void)
 	}
 }
 
+
+/* AmneziaWG's form: the type field is another 32-bit value, covered by the MACs. A message
+ * made with h1/h2 is refused as the plain type and by a responder expecting another value;
+ * one whose type field is rewritten after the MACs fails mac1; the session is the same. */
+static void test_typed(void)
+{
+	const uint32_t h1 = 1020325451u, h2 = 3288052141u;
+	struct owner a, b;
+	struct wg_noise_peer *ab, *ba, *p = NULL;
+	struct wg_keypair *ikp = NULL, *rkp = NULL;
+	struct wg_msg_initiation init, copy;
+	struct wg_msg_response resp;
+	uint8_t ts[WG_TIMESTAMP_LEN];
+	uint64_t now = 10 * SEC;
+
+	owner_init(&a);
+	owner_init(&b);
+	ab = owner_add_peer(&a, &b, NULL);
+	ba = owner_add_peer(&b, &a, NULL);
+	stamp(ts, 1, 0);
+	CHECK_EQ(wg_noise_create_initiation_as(&a.dev, ab, &init, ts, now, h1), WG_OK);
+	CHECK_EQ(wg_get_le32((const uint8_t *)&init), h1);
+	CHECK_EQ(wg_noise_consume_initiation(&b.dev, &init, sizeof(init), now, &p), WG_WRONG_TYPE);
+	CHECK_EQ(wg_noise_consume_initiation_as(&b.dev, &init, sizeof(init), now, h1 + 1, &p),
+		 WG_WRONG_TYPE);
+	copy = init;
+	wg_put_le32((uint8_t *)&copy, WG_MSG_INITIATION);   /* the plain type, MACs unchanged */
+	CHECK_EQ(wg_noise_consume_initiation(&b.dev, &copy, sizeof(copy), now, &p), WG_BAD_MAC1);
+	CHECK_EQ(wg_noise_consume_initiation_as(&b.dev, &init, sizeof(init), now, h1, &p), WG_OK);
+	CHECK(p == ba);
+	CHECK_EQ(wg_noise_create_response_as(&b.dev, ba, &resp, now, h2), WG_OK);
+	CHECK_EQ(wg_get_le32((const uint8_t *)&resp), h2);
+	CHECK_EQ(begin(&b, ba, &rkp, now), WG_OK);
+	CHECK_EQ(wg_noise_consume_response(&a.dev, &resp, sizeof(resp), &p), WG_WRONG_TYPE);
+	CHECK_EQ(wg_noise_consume_response_as(&a.dev, &resp, sizeof(resp), h2, &p), WG_OK);
+	CHECK(p == ab);
+	CHECK_EQ(begin(&a, ab, &ikp, now), WG_OK);
+	if (ikp && rkp) {
+		check_session(ikp, rkp);
+		CHECK_EQ(ikp->send_type, WG_MSG_DATA);   /* the owner sets another form's */
+	}
+	owner_clear(&a);
+	owner_clear(&b);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -1217,5 +1262,6 @@ int main(int argc, char **argv)
 	test_slots();
 	test_index_hygiene();
 	test_many();
+	test_typed();
 	return check_report("noise");
 }
