@@ -92,6 +92,7 @@ static void set_private_key(struct wg_gw *gw, const uint8_t key[WG_KEY_LEN])
 		return;
 
 	wg_noise_device_set_key(&gw->dev, key);
+	wg_hs_identity_publish(gw);
 	/* Sessions made with the old identity end; the static DH is redone lazily. */
 	for (uint32_t id = 0; id < gw->max_peers; id++) {
 		struct wg_peer *peer = &gw->peers[id];

@@ -203,6 +203,11 @@ static int build(struct wg_gw *gw, const struct wg_gw_params *prm, char *err, si
 		snprintf(err, errlen, "unusable private key");
 		return -1;
 	}
+	if (wg_hs_lcores_init(gw, prm->n_hs_lcores, tag) != 0) {
+		snprintf(err, errlen, "cannot create the handshake lcores' rings (%s)",
+			 rte_strerror(rte_errno));
+		return -1;
+	}
 	return wg_gw_ports_init(gw, err, errlen);
 }
 
@@ -311,6 +316,7 @@ void wg_gw_destroy(struct wg_gw *gw)
 		while (rte_ring_sc_dequeue(*r, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
 	}
+	wg_hs_lcores_free(gw);
 	rte_ring_free(gw->ctrl_ring);
 	rte_ring_free(gw->hs_ring);
 	rte_ring_free(gw->hs_prio_ring);

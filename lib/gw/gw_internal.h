@@ -63,6 +63,8 @@
 #define WG_RX_BURSTS_SHARED   4   /* bursts per port per poll on a shared lcore, while full */
 #define WG_ICMP_PER_SEC       1000      /* ICMP errors per lcore and second ... */
 #define WG_ICMP_BURST         100       /* ... and at once */
+#define WG_MAX_HS_LCORES      8
+#define WG_HS_JOB_RING_SIZE   1024  /* initiations out at the handshake lcores, at most */
 #define WG_NEIGH_SIZE     4096
 #define WG_PENDING_MAX    64      /* packets held while their next hop is resolved ... */
 #define WG_PENDING_MAX_AGE_NS (3000ull * 1000 * 1000)   /* ... for at most 3 s */
@@ -264,6 +266,21 @@ struct wg_cookie_pub {
 	uint64_t birth;
 };
 
+/* An initiation at a handshake lcore (hs_lcore.c): kept at the end of its mbuf's buffer. */
+struct wg_hs_job {
+	struct wg_noise_prepared prep;   /* written by the handshake lcore */
+	uint64_t cost_ns;                /* what preparing it took */
+	uint32_t msg_off, len, type;     /* the message in the frame, its type field */
+};
+
+/* A handshake lcore: [own] written by itself, read for statistics. */
+struct wg_hs_lcore {
+	struct wg_gw *gw;
+	unsigned idx;
+	unsigned lcore;
+	uint64_t jobs, busy_ns;
+} __rte_cache_aligned;
+
 /* The control lcore's handshake work, for statistics and the under-load decision. */
 struct wg_hs_state {
 	uint64_t under_load_until;     /* cookie replies until then */
@@ -275,6 +292,8 @@ struct wg_hs_state {
 	uint64_t busy_ns;              /* time spent on handshake messages */
 	uint64_t slice_ns;             /* shared lcore: the current slice */
 	uint64_t cookie_pub_birth;     /* of the published snapshot */
+	uint64_t prep_ns, answer_ns;   /* with handshake lcores: the cost of preparing an
+	                                * initiation there, of answering it here */
 };
 
 struct wg_gw {
@@ -304,6 +323,17 @@ struct wg_gw {
 	_Atomic uint32_t under_load;   /* [pub] */
 	_Atomic(struct wg_cookie_pub *) cookie_pub;   /* [pub] */
 	struct wg_hs_state hs;         /* [ctrl] */
+	/* Handshake lcores (hs_lcore.c): the jobs out at them and back, their copy of the
+	 * identity [pub], and the RCU state of their reads of it. */
+	unsigned n_hs_lcores;
+	struct wg_hs_lcore *hs_lcores;
+	struct rte_ring *hs_jobs;      /* control -> handshake lcores (SP/MC) */
+	struct rte_ring *hs_done;      /* handshake lcores -> control (MP/SC) */
+	struct rte_rcu_qsbr *hs_rcu;
+	struct wg_noise_identity hs_identity[2];
+	_Atomic unsigned hs_identity_cur;
+	uint32_t hs_in_flight;         /* [ctrl] jobs out */
+	uint64_t hs_offloaded;         /* [ctrl] initiations prepared elsewhere */
 	struct rte_ring *event_ring;   /* workers -> control: struct wg_event */
 	struct rte_ring *ctrl_tx[WG_MAX_PORTS];   /* control -> worker 0: frames to send */
 	struct rte_hash *peer_keys;    /* [ctrl] public key -> peer id */
@@ -457,6 +487,19 @@ void wg_peer_zero_keys(struct wg_gw *gw, struct wg_peer *peer);
 void wg_peer_use_endpoint(struct wg_gw *gw, struct wg_peer *peer, const struct wg_endpoint *ep,
 			  uint64_t now);
 extern const struct wg_noise_callbacks wg_gw_noise_callbacks;
+
+/* hs_lcore.c: handshake lcores */
+int wg_hs_lcores_init(struct wg_gw *gw, unsigned n, const char *tag);
+void wg_hs_lcores_free(struct wg_gw *gw);
+/* Publish gw->dev's identity for the handshake lcores (after every key change). */
+void wg_hs_identity_publish(struct wg_gw *gw);
+/* Hand an admitted initiation (the message at msg_off in m's frame) to the handshake
+ * lcores; false if there are none or no room (answer it here). */
+bool wg_hs_offload(struct wg_gw *gw, struct rte_mbuf *m, size_t msg_off, size_t len,
+		   uint32_t type);
+/* Prepared initiations back from the handshake lcores. */
+unsigned wg_hs_take_done(struct wg_gw *gw, struct rte_mbuf **ms, unsigned max);
+struct wg_hs_job *wg_hs_job(struct rte_mbuf *m);
 
 /* obfs.c: AmneziaWG's obfuscation on the gateway (docs/obfuscation.md) */
 /* Publish gw->cfg.obfs for the workers (NULL when plain). 0, or -1 out of memory. */

@@ -197,6 +197,25 @@ static json_t *handshake_json(struct wg_gw *gw)
 	json_object_set_new(o, "busy_ns", json_integer((json_int_t)hs->busy_ns));
 	if (gw->single_lcore)
 		json_object_set_new(o, "slice_ns", json_integer((json_int_t)hs->slice_ns));
+	if (gw->n_hs_lcores) {
+		json_t *l = json_array();
+
+		json_object_set_new(o, "offloaded", json_integer((json_int_t)gw->hs_offloaded));
+		json_object_set_new(o, "in_flight", json_integer(gw->hs_in_flight));
+		json_object_set_new(o, "prepare_ns", json_integer((json_int_t)hs->prep_ns));
+		json_object_set_new(o, "answer_ns", json_integer((json_int_t)hs->answer_ns));
+		for (unsigned i = 0; i < gw->n_hs_lcores; i++) {
+			json_t *e = json_object();
+
+			json_object_set_new(e, "lcore", json_integer(gw->hs_lcores[i].lcore));
+			json_object_set_new(e, "prepared",
+					    json_integer((json_int_t)gw->hs_lcores[i].jobs));
+			json_object_set_new(e, "busy_ns",
+					    json_integer((json_int_t)gw->hs_lcores[i].busy_ns));
+			json_array_append_new(l, e);
+		}
+		json_object_set_new(o, "lcores", l);
+	}
 	return o;
 }
 
@@ -278,6 +297,13 @@ static int be_lcores(void *ctx, json_t *result, char *why, size_t whylen)
 		json_object_set_new(o, "role", json_string(ctrl ? "control" : "worker"));
 		if (!ctrl)
 			json_object_set_new(o, "queue", json_integer(i));
+		json_array_append_new(list, o);
+	}
+	for (unsigned i = 0; i < gw->n_hs_lcores; i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "lcore", json_integer(gw->hs_lcores[i].lcore));
+		json_object_set_new(o, "role", json_string("handshake"));
 		json_array_append_new(list, o);
 	}
 	json_object_set_new(result, "single_lcore", json_boolean(gw->single_lcore));

@@ -4,6 +4,7 @@
  * built in memory, the gateway on top, and the LAN host introducing itself. Also the
  * world's fixed addresses and the simulated clock.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,6 +315,28 @@ static void check_unpublished(struct wg_gw *gw, const void *obj)
 	}
 }
 
+/* A handshake lcore as a thread of the harness: polls while there is work, yields the
+ * CPU while there is none (tests share few cores with it). */
+static void *hs_thread(void *arg)
+{
+	struct sim_hs_arg *a = arg;
+
+	wg_gw_hs_lcore_register(a->l);
+	while (atomic_load_explicit(&a->s->hs_run, memory_order_relaxed))
+		if (!wg_gw_hs_lcore_poll(a->l))
+			sched_yield();
+	wg_gw_hs_lcore_unregister(a->l);
+	return NULL;
+}
+
+static void stop_hs_threads(struct wg_sim *s)
+{
+	atomic_store(&s->hs_run, false);
+	for (unsigned i = 0; i < s->n_hs_threads; i++)
+		pthread_join(s->hs_thread[i], NULL);
+	s->n_hs_threads = 0;
+}
+
 static int make_gateway(struct wg_sim *s, const struct wg_sim_params *p, char *err,
 			size_t errlen)
 {
@@ -321,6 +344,7 @@ static int make_gateway(struct wg_sim *s, const struct wg_sim_params *p, char *e
 	struct wg_config cfg;
 	struct wg_gw_params gp = { .n_workers = s->n_workers, .single_lcore = !s->multi,
 		.max_peers = p->max_peers ? p->max_peers : s->n_clients, .mbufs = p->mbufs,
+		.n_hs_lcores = p->n_hs_lcores,
 		.aead_engine = p->aead_engine ? p->aead_engine : getenv("WGDP_AEAD_ENGINE") };
 	uint8_t pub[WG_KEY_LEN];
 	uint64_t before;
@@ -364,6 +388,15 @@ static int make_gateway(struct wg_sim *s, const struct wg_sim_params *p, char *e
 	if (!wg_gw_public_key(s->gw, pub) || memcmp(pub, s->gw_public, WG_KEY_LEN) != 0) {
 		snprintf(err, errlen, "the gateway's public key is not the configured one");
 		return -1;
+	}
+	atomic_init(&s->hs_run, true);
+	for (unsigned i = 0; i < wg_gw_hs_lcores(s->gw) && i < RTE_DIM(s->hs_thread); i++) {
+		s->hs_arg[i] = (struct sim_hs_arg){ s, wg_gw_hs_lcore(s->gw, i) };
+		if (pthread_create(&s->hs_thread[i], NULL, hs_thread, &s->hs_arg[i]) != 0) {
+			snprintf(err, errlen, "cannot start a handshake thread");
+			return -1;
+		}
+		s->n_hs_threads++;
 	}
 	return 0;
 }
@@ -490,6 +523,7 @@ void wg_sim_destroy(struct wg_sim *s)
 		return;
 	for (unsigned i = 1; i < WG_SIM_MAX_WORKERS; i++)
 		wg_sim_thread_stop(s, i);
+	stop_hs_threads(s);
 	for (int side = 0; side < 2; side++)
 		for (unsigned q = 0; q < WG_SIM_MAX_WORKERS; q++)
 			drain_ring(s->tx[side][q]);
