@@ -531,6 +531,7 @@ void wg_hs_drain(struct wg_gw *gw, uint64_t now)
 	struct rte_mbuf *m;
 
 	take_prepared(gw, now);
+	t = rte_rdtsc();
 	under_load = decide_load(gw, now);
 	for (;;) {
 		bool prio = rte_ring_sc_dequeue(gw->hs_prio_ring, (void **)&m) == 0;

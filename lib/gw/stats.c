@@ -135,8 +135,11 @@ void wg_gw_get_stats(struct wg_gw *gw, struct wg_gw_stats *st)
 	st->hs_used = gw->hs_used;
 	st->local_used = gw->local_used;
 	st->hs_offloaded = gw->hs_offloaded;
-	for (unsigned i = 0; i < gw->n_hs_lcores; i++)
+	st->hs_busy_ns = gw->hs.busy_ns;
+	for (unsigned i = 0; i < gw->n_hs_lcores; i++) {
 		st->hs_prepared += gw->hs_lcores[i].jobs;
+		st->hs_lcores_busy_ns += gw->hs_lcores[i].busy_ns;
+	}
 	st->under_load = atomic_load(&gw->under_load);
 	st->under_load_entered = gw->hs.under_load_entered;
 	st->peers = gw->n_peers;

@@ -86,6 +86,8 @@ struct wg_gw_stats {
 	uint64_t hs_used, local_used;  /* frames taken by the control lcore (not dropped) */
 	uint64_t hs_offloaded;         /* initiations handed to the handshake lcores ... */
 	uint64_t hs_prepared;          /* ... and prepared by them (all of them together) */
+	uint64_t hs_busy_ns;           /* the control lcore's time on handshake messages */
+	uint64_t hs_lcores_busy_ns;    /* the handshake lcores' time preparing, together */
 	uint32_t peers, peers_with_session;
 };
 /* Exact only while no lcore is running (tests stop polling first); otherwise a snapshot. */

@@ -263,8 +263,9 @@ static void config_port(struct wg_config_port *p, const char *name, const char *
 /* The configuration wg_config_load would make of the simulated world's file. */
 static int build_config(struct wg_sim *s, struct wg_config *cfg, const char devs[2][64])
 {
-	struct wg_config_peer *peers = calloc(s->n_clients ? s->n_clients : 1, sizeof(*peers));
-	struct wg_prefix *aips = calloc(2 * (size_t)s->n_clients + 1, sizeof(*aips));
+	size_t n = (size_t)s->n_configured + s->n_extra;
+	struct wg_config_peer *peers = calloc(n ? n : 1, sizeof(*peers));
+	struct wg_prefix *aips = calloc(2 * n + 1, sizeof(*aips));
 
 	if (peers == NULL || aips == NULL) {
 		free(peers);
@@ -289,8 +290,19 @@ static int build_config(struct wg_sim *s, struct wg_config *cfg, const char devs
 		peers[k].n_allowed_ips = 2;
 		peers[k].line = k + 1;
 	}
+	/* Peers nobody plays: keys of no one, the tunnel addresses clients would have. */
+	for (size_t k = s->n_configured; k < n; k++) {
+		unsigned as = (unsigned)(k - s->n_configured) + s->n_clients;
+
+		wg_random(peers[k].public_key, WG_KEY_LEN);
+		aips[2 * k] = (struct wg_prefix){ wg_sim_client_tunnel_ip(as, WG_AF_INET), 32 };
+		aips[2 * k + 1] = (struct wg_prefix){ wg_sim_client_tunnel_ip(as, WG_AF_INET6), 128 };
+		peers[k].allowed_ips = &aips[2 * k];
+		peers[k].n_allowed_ips = 2;
+		peers[k].line = (unsigned)k + 1;
+	}
 	cfg->peers = peers;
-	cfg->n_peers = s->n_configured;
+	cfg->n_peers = (unsigned)n;
 	return 0;
 }
 
@@ -343,7 +355,8 @@ static int make_gateway(struct wg_sim *s, const struct wg_sim_params *p, char *e
 	char devs[2][64];
 	struct wg_config cfg;
 	struct wg_gw_params gp = { .n_workers = s->n_workers, .single_lcore = !s->multi,
-		.max_peers = p->max_peers ? p->max_peers : s->n_clients, .mbufs = p->mbufs,
+		.max_peers = p->max_peers ? p->max_peers : s->n_clients + s->n_extra,
+		.mbufs = p->mbufs,
 		.n_hs_lcores = p->n_hs_lcores,
 		.aead_engine = p->aead_engine ? p->aead_engine : getenv("WGDP_AEAD_ENGINE") };
 	uint8_t pub[WG_KEY_LEN];
@@ -473,6 +486,7 @@ struct wg_sim *wg_sim_create(const struct wg_sim_params *p, char *err, size_t er
 	s->n_clients = p->n_clients;
 	s->n_configured = p->n_configured && p->n_configured < p->n_clients ? p->n_configured :
 		p->n_clients;
+	s->n_extra = p->n_extra_peers;
 	s->n_workers = p->n_workers > 1 ? p->n_workers : 1;
 	s->multi = p->n_workers > 1;
 	if (s->n_workers > WG_SIM_MAX_WORKERS) {

@@ -6,6 +6,7 @@
  * number in their low 20 bits and its MAC address carries it too, so whatever the gateway
  * sends finds its client without a search.
  */
+#include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -541,6 +542,8 @@ static unsigned handshake_group(struct wg_sim *s, unsigned first, unsigned n, un
 				last = rte_rdtsc();
 			} else {
 				quiet++;
+				if (threads)   /* the handshake lcores may need this CPU */
+					sched_yield();
 			}
 		}
 		if (queued < made)

@@ -67,6 +67,7 @@ struct wg_sim {
 	struct sim_client *clients;
 	unsigned n_clients;
 	unsigned n_configured;              /* clients [0, n_configured) are the gateway's peers */
+	unsigned n_extra;                   /* and so are this many that no client plays */
 	unsigned outer6_every;
 	bool obfs_on;                       /* clients speak AmneziaWG (but plain_every's) */
 	struct wg_obfs obfs;                /* the gateway's parameters, accept_plain off */
