@@ -146,6 +146,7 @@ struct wg_uapi_peer_info {
 	uint16_t keepalive;             /* 0 = off */
 	const struct wg_prefix *allowed_ips;
 	size_t n_allowed_ips;
+	bool disabled;                  /* wgdp's own state (SetPeerEnabled); `wg` never sees it */
 };
 
 /* A get reply is format_device, then format_peer once per peer, then format_errno; the

@@ -241,7 +241,8 @@ static void check_peer1_full(const json_t *p)
 	/* Host bits cleared, as wg-api's net.ParseCIDR and the UAPI clear them. */
 	CHECK(strcmp(json_string_value(json_array_get(aips, 1)), "fd00:1::/64") == 0);
 	CHECK(json_object_get(p, "preshared_key") == NULL);
-	CHECK_EQ(json_object_size(p), 10);
+	CHECK(jtrue(p, "enabled"));
+	CHECK_EQ(json_object_size(p), 11);
 }
 
 static void test_add_get(void)
