@@ -76,12 +76,11 @@ static int check_envelope(const json_t *req, struct rpc_err *e)
 				"id must be a string, a number or null, not %s",
 				rpc_type_name(json_object_get(req, "id")));
 	v = json_object_get(req, "jsonrpc");
-	if (v == NULL && e->lenient)
-		;   /* wg-api never looks at it */
-	else if (v == NULL)
+	/* wg-api never looks at "jsonrpc" */
+	if (v == NULL && !e->lenient)
 		return rpc_fail(e, WG_RPC_INVALID_REQUEST, NULL,
 				"missing member \"jsonrpc\": it must be \"2.0\"");
-	if (!json_is_string(v) || strcmp(json_string_value(v), "2.0") != 0)
+	if (v && (!json_is_string(v) || strcmp(json_string_value(v), "2.0") != 0))
 		return rpc_fail(e, WG_RPC_INVALID_REQUEST, NULL, "jsonrpc must be \"2.0\"");
 	v = json_object_get(req, "method");
 	if (v == NULL)
