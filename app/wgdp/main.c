@@ -14,6 +14,7 @@
 
 #include <rte_eal.h>
 #include <rte_lcore.h>
+#include <rte_pdump.h>
 
 #include "wg_config.h"
 #include "wg_crypto.h"
@@ -133,10 +134,35 @@ static void control_loop(struct wg_gw *gw, struct wg_worker *inline_worker)
 	}
 }
 
+/* DPDK's own tools: telemetry (on unless --no-telemetry) and packet capture, which needs
+ * multi-process and so shared memory: not with --no-shconf or --in-memory
+ * (docs/operations.md). */
+static bool pdump_ready;
+
+static void start_pdump(void)
+{
+	pdump_ready = rte_pdump_init() == 0;
+}
+
+static void describe_tools(void)
+{
+	const char *dir = rte_eal_get_runtime_dir(), *prefix = strrchr(dir, '/');
+
+	prefix = prefix ? prefix + 1 : dir;
+	if (pdump_ready)
+		printf("wgdp: packet capture: dpdk-dumpcap --file-prefix=%s -i PORT\n", prefix);
+	else
+		printf("wgdp: packet capture: off (EAL without multi-process: --no-shconf or "
+		       "--in-memory)\n");
+	printf("wgdp: telemetry: dpdk-telemetry.py -f %s (/wgdp/stats, /wgdp/peers, ...)\n",
+	       prefix);
+}
+
 static int run(const struct opts *o)
 {
 	struct wg_config cfg;
-	struct wg_gw_params prm = { .max_peers = o->max_peers, .aead_engine = o->aead_engine };
+	struct wg_gw_params prm = { .max_peers = o->max_peers, .aead_engine = o->aead_engine,
+				    .config_path = o->config };
 	char err[WG_CONFIG_ERR_LEN];
 	struct wg_gw *gw;
 	unsigned lcore, i = 0;
@@ -153,12 +179,15 @@ static int run(const struct opts *o)
 	wg_config_free(&cfg);
 	if (gw == NULL || wg_gw_start(gw, err, sizeof(err)) != 0 ||
 	    wg_gw_uapi_listen(gw, err, sizeof(err)) != 0 ||
-	    wg_gw_rpc_listen(gw, err, sizeof(err)) != 0) {
+	    wg_gw_rpc_listen(gw, err, sizeof(err)) != 0 ||
+	    wg_gw_http_listen(gw, err, sizeof(err)) != 0 ||
+	    wg_gw_telemetry_register(gw, err, sizeof(err)) != 0) {
 		fprintf(stderr, "wgdp: %s\n", err);
 		wg_gw_destroy(gw);
 		return 1;
 	}
 	wg_gw_describe(gw, stdout);
+	describe_tools();
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		printf("wgdp: lcore %u: worker %u\n", lcore, i);
 		rte_eal_remote_launch(worker_main, wg_gw_worker(gw, i++), lcore);
@@ -197,11 +226,14 @@ int main(int argc, char **argv)
 	}
 	wg_noise_init();
 	wg_rpc_init();
+	start_pdump();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rc = run(&o);
+	if (pdump_ready)
+		rte_pdump_uninit();
 	rte_eal_cleanup();
 	return rc;
 }

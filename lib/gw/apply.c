@@ -126,7 +126,11 @@ static void replace_peers(struct wg_gw *gw, const struct wg_uapi_set *s)
 		if (!atomic_load_explicit(&peer->live, memory_order_relaxed))
 			continue;
 		if (keys == NULL || !bsearch(&k, keys, n, sizeof(*keys), cmp_key)) {
+			uint8_t key[WG_KEY_LEN];
+
+			memcpy(key, k, WG_KEY_LEN);
 			wg_gw_peer_remove(gw, peer);
+			wg_gw_event(gw, WG_PEER_EVENT_REMOVED, key, NULL, NULL);
 			continue;
 		}
 		wg_noise_peer_set_psk(&peer->noise, NULL);
@@ -175,8 +179,10 @@ static int apply_peer(struct wg_gw *gw, const struct wg_uapi_peer *p, uint64_t n
 	struct wg_peer *peer = wg_gw_peer_find(gw, p->public_key);
 
 	if (p->remove) {
-		if (peer)
+		if (peer) {
 			wg_gw_peer_remove(gw, peer);
+			wg_gw_event(gw, WG_PEER_EVENT_REMOVED, p->public_key, NULL, NULL);
+		}
 		return 0;
 	}
 	if (peer == NULL) {
@@ -209,18 +215,109 @@ int wg_gw_validate(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, siz
 	return check(gw, s, why, whylen);
 }
 
+/* What a peer's settings are, to tell a change from a request that repeats them (wg
+ * syncconf sends every peer). Allowed IPs count in any order. */
+static uint64_t fingerprint(const struct wg_peer *peer)
+{
+	struct {
+		uint64_t keepalive, port, n_aips, aips;
+		struct wg_ip ip;
+		uint8_t psk[WG_KEY_LEN];
+	} in;
+	uint64_t one, out;
+
+	memset(&in, 0, sizeof(in));
+	in.keepalive = peer->keepalive;
+	in.port = peer->conf_ep.port;
+	in.n_aips = peer->n_aips;
+	for (unsigned i = 0; i < peer->n_aips; i++) {
+		uint8_t b[18];
+
+		b[0] = peer->aips[i].ip.family;
+		b[1] = peer->aips[i].len;
+		memcpy(b + 2, peer->aips[i].ip.addr, 16);
+		wg_blake2s((uint8_t *)&one, sizeof(one), b, sizeof(b));
+		in.aips += one;   /* a sum: the same set in any order */
+	}
+	in.ip.family = peer->conf_ep.ip.family;
+	memcpy(in.ip.addr, peer->conf_ep.ip.addr, sizeof(in.ip.addr));
+	memcpy(in.psk, peer->noise.preshared_key, WG_KEY_LEN);
+	wg_blake2s((uint8_t *)&out, sizeof(out), &in, sizeof(in));
+	wg_wipe(&in, sizeof(in));
+	return out;
+}
+
+/* The peers' fingerprints before the request: of every peer for replace_peers (which
+ * resets them all first), else of the request's. Indexed by peer id; NULL if no memory
+ * (then every touched peer is reported changed). */
+static uint64_t *fingerprints(struct wg_gw *gw, const struct wg_uapi_set *s)
+{
+	uint64_t *fp = calloc(gw->max_peers, sizeof(*fp));
+
+	if (fp == NULL)
+		return NULL;
+	if (s->replace_peers) {
+		for (uint32_t id = 0; id < gw->max_peers; id++)
+			if (atomic_load_explicit(&gw->peers[id].live, memory_order_relaxed))
+				fp[id] = fingerprint(&gw->peers[id]);
+		return fp;
+	}
+	for (size_t i = 0; i < s->n_peers; i++) {
+		struct wg_peer *peer = wg_gw_peer_find(gw, s->peers[i].public_key);
+
+		if (peer)
+			fp[peer->id] = fingerprint(peer);
+	}
+	return fp;
+}
+
+/* One event per peer the request added or changed (removals are reported as they go). */
+static void report(struct wg_gw *gw, const struct wg_uapi_set *s, const uint64_t *fp,
+		   const bool *existed)
+{
+	for (size_t i = 0; i < s->n_peers; i++) {
+		struct wg_peer *peer = s->peers[i].remove ? NULL :
+			wg_gw_peer_find(gw, s->peers[i].public_key);
+
+		if (peer == NULL || peer->event_mark == gw->apply_gen)
+			continue;
+		peer->event_mark = gw->apply_gen;
+		if (!existed[i])
+			wg_gw_event(gw, WG_PEER_EVENT_ADDED, peer->noise.remote_static, NULL, NULL);
+		else if (fp == NULL || fp[peer->id] != fingerprint(peer))
+			wg_gw_event(gw, WG_PEER_EVENT_CHANGED, peer->noise.remote_static, NULL,
+				    NULL);
+	}
+}
+
 int wg_gw_apply(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t whylen)
 {
-	uint64_t now = wg_gw_now();
+	uint64_t now = wg_gw_now(), *fp;
 	int rc = check(gw, s, why, whylen);
+	bool *existed;
 
 	if (rc != 0)
 		return rc;
+	existed = calloc(s->n_peers + 1, sizeof(*existed));
+	for (size_t i = 0; existed && i < s->n_peers; i++)
+		existed[i] = wg_gw_peer_find(gw, s->peers[i].public_key) != NULL &&
+			     !s->replace_peers;
+	fp = fingerprints(gw, s);
+	if (s->replace_peers)   /* kept peers keep their place in the fingerprints */
+		for (size_t i = 0; existed && i < s->n_peers; i++)
+			existed[i] = wg_gw_peer_find(gw, s->peers[i].public_key) != NULL;
+	gw->apply_gen++;
 	gw->rpc_cursor_valid = false;   /* ListPeers positions move when peers come and go */
+	wg_gw_events_begin(gw);
 	wg_allowedips_begin(&gw->aips);
 	apply_device(gw, s);
 	for (size_t i = 0; i < s->n_peers && rc == 0; i++)
 		rc = apply_peer(gw, &s->peers[i], now, why, whylen);
 	wg_allowedips_commit(&gw->aips);
+	if (existed)
+		report(gw, s, fp, existed);
+	wg_gw_events_end(gw);
+	free(fp);
+	free(existed);
 	return rc;
 }
