@@ -7,10 +7,12 @@
  * SIGINT and SIGTERM stop it cleanly (keys wiped); SIGUSR1 prints the counters.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_lcore.h>
@@ -141,7 +143,14 @@ static bool pdump_ready;
 
 static void start_pdump(void)
 {
-	pdump_ready = rte_pdump_init() == 0;
+	char config[PATH_MAX];
+
+	/* rte_pdump_init "succeeds" without multi-process too (EAL then ignores the IPC it
+	 * registers); a secondary can attach only with hugepages and the shared config file,
+	 * which --no-shconf and --in-memory do not make. */
+	snprintf(config, sizeof(config), "%s/config", rte_eal_get_runtime_dir());
+	pdump_ready = rte_eal_has_hugepages() && access(config, F_OK) == 0 &&
+		      rte_pdump_init() == 0;
 }
 
 static void describe_tools(void)
