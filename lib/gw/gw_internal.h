@@ -341,6 +341,8 @@ struct wg_gw {
 	struct wg_http_server *metrics_http;   /* [ctrl] /metrics on its own address */
 	struct wg_http_handlers *http_handlers;
 	struct wg_http_handlers *metrics_handlers;
+	uint64_t metrics_pages;        /* [ctrl] /metrics pages served */
+	uint64_t metrics_piece_max_ns; /* [ctrl] the longest a piece of one took */
 	struct rte_ring *tel_ring;     /* telemetry thread -> control lcore: requests */
 	struct wg_ctl_server *uapi;    /* [ctrl] the `wg` socket */
 	struct wg_ctl_server *rpc;     /* [ctrl] the JSON-RPC socket */
