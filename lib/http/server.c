@@ -339,13 +339,13 @@ static struct MHD_Daemon *start(struct wg_http_server *s, const struct wg_config
 	if (s->pem_cert)
 		flags |= MHD_USE_TLS;
 	return MHD_start_daemon(flags, c->listen.port, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, s,
 		MHD_OPTION_SOCK_ADDR, sa,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, s,
 		MHD_OPTION_STRICT_FOR_CLIENT, 1,
 		s->pem_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->pem_cert,
 		MHD_OPTION_HTTPS_MEM_KEY, s->pem_key,
