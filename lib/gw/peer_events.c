@@ -158,7 +158,7 @@ void wg_gw_events_end(struct wg_gw *gw)
 		return;
 	WG_LOG(INFO, peer, "events %" PRIu64 "..%" PRIu64 ": %" PRIu32 " peers added, %" PRIu32
 	       " changed, %" PRIu32 " removed, %" PRIu32 " disabled, %" PRIu32 " enabled "
-	       "(%u logged one by one above; GetEvents has them all)", gw->bulk_first_seq,
+	       "(the first %u logged above; GetEvents has all of them the ring still holds)", gw->bulk_first_seq,
 	       gw->bulk_first_seq + total - 1, gw->bulk_counts[WG_PEER_EVENT_ADDED],
 	       gw->bulk_counts[WG_PEER_EVENT_CHANGED], gw->bulk_counts[WG_PEER_EVENT_REMOVED],
 	       gw->bulk_counts[WG_PEER_EVENT_DISABLED], gw->bulk_counts[WG_PEER_EVENT_ENABLED],

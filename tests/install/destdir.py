@@ -67,7 +67,7 @@ def main():
         os.path.join(doc, 'examples', 'example.eal'),
         etc + '/',
     } | {os.path.join(doc, f) for f in ('README.md', 'install.md', 'configuration.md',
-                                        'uapi.md', 'control-api.md', 'design.md',
+                                        'uapi.md', 'control-api.md', 'operations.md', 'design.md',
                                         'performance.md')}
 
     dest = tempfile.mkdtemp(prefix='wgdp-destdir.')
