@@ -880,7 +880,7 @@ static int parse_http(struct parse *p, const config_setting_t *g)
 	struct wg_config_http *h = &p->c->http;
 	const config_setting_t *at;
 	char ep[WG_ADDR_STRLEN];
-	long long v;
+	long long v = 0;
 	int rc;
 
 	if (check_known(p, g, "http", http_keys) < 0)
@@ -931,7 +931,7 @@ static int parse_metrics(struct parse *p, const config_setting_t *g)
 static int parse_events(struct parse *p, const config_setting_t *g)
 {
 	struct wg_config_events *ev = &p->c->events;
-	long long v;
+	long long v = 0;
 	int rc;
 
 	if (check_known(p, g, "events", events_keys) < 0)
