@@ -247,44 +247,64 @@ static uint64_t fingerprint(const struct wg_peer *peer)
 	return out;
 }
 
-/* The peers' fingerprints before the request: of every peer for replace_peers (which
- * resets them all first), else of the request's. Indexed by peer id; NULL if no memory
- * (then every touched peer is reported changed). */
-static uint64_t *fingerprints(struct wg_gw *gw, const struct wg_uapi_set *s)
-{
-	uint64_t *fp = calloc(gw->max_peers, sizeof(*fp));
+/* The peers' fingerprints before the request, and which of the request's peers existed.
+ * replace_peers resets every peer before the request's lines apply, so then every peer's
+ * fingerprint is taken, by id; otherwise only the request's, by position. */
+struct before {
+	uint64_t *by_id;             /* replace_peers: [max_peers] */
+	uint64_t *by_pos;            /* otherwise: [n_peers] */
+	bool *existed;               /* [n_peers] */
+};
 
-	if (fp == NULL)
-		return NULL;
-	if (s->replace_peers) {
-		for (uint32_t id = 0; id < gw->max_peers; id++)
-			if (atomic_load_explicit(&gw->peers[id].live, memory_order_relaxed))
-				fp[id] = fingerprint(&gw->peers[id]);
-		return fp;
-	}
+static bool before_take(struct wg_gw *gw, const struct wg_uapi_set *s, struct before *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->existed = calloc(s->n_peers + 1, sizeof(*b->existed));
+	if (s->replace_peers)
+		b->by_id = calloc(gw->max_peers, sizeof(*b->by_id));
+	else
+		b->by_pos = calloc(s->n_peers + 1, sizeof(*b->by_pos));
+	if (b->existed == NULL || (b->by_id == NULL && b->by_pos == NULL))
+		return false;
 	for (size_t i = 0; i < s->n_peers; i++) {
 		struct wg_peer *peer = wg_gw_peer_find(gw, s->peers[i].public_key);
 
-		if (peer)
-			fp[peer->id] = fingerprint(peer);
+		b->existed[i] = peer != NULL;
+		if (peer && b->by_pos)
+			b->by_pos[i] = fingerprint(peer);
 	}
-	return fp;
+	for (uint32_t id = 0; b->by_id && id < gw->max_peers; id++)
+		if (atomic_load_explicit(&gw->peers[id].live, memory_order_relaxed))
+			b->by_id[id] = fingerprint(&gw->peers[id]);
+	return true;
 }
 
-/* One event per peer the request added or changed (removals are reported as they go). */
-static void report(struct wg_gw *gw, const struct wg_uapi_set *s, const uint64_t *fp,
-		   const bool *existed)
+static void before_free(struct before *b)
+{
+	free(b->by_id);
+	free(b->by_pos);
+	free(b->existed);
+}
+
+/* One event per peer the request added or changed (removals are reported as they go).
+ * Without the fingerprints (no memory), every touched peer counts as changed. */
+static void report(struct wg_gw *gw, const struct wg_uapi_set *s, const struct before *b,
+		   bool have)
 {
 	for (size_t i = 0; i < s->n_peers; i++) {
 		struct wg_peer *peer = s->peers[i].remove ? NULL :
 			wg_gw_peer_find(gw, s->peers[i].public_key);
+		uint64_t was;
 
 		if (peer == NULL || peer->event_mark == gw->apply_gen)
 			continue;
 		peer->event_mark = gw->apply_gen;
-		if (!existed[i])
+		if (have && !b->existed[i]) {
 			wg_gw_event(gw, WG_PEER_EVENT_ADDED, peer->noise.remote_static, NULL, NULL);
-		else if (fp == NULL || fp[peer->id] != fingerprint(peer))
+			continue;
+		}
+		was = !have ? 0 : b->by_id ? b->by_id[peer->id] : b->by_pos[i];
+		if (!have || was != fingerprint(peer))
 			wg_gw_event(gw, WG_PEER_EVENT_CHANGED, peer->noise.remote_static, NULL,
 				    NULL);
 	}
@@ -292,20 +312,14 @@ static void report(struct wg_gw *gw, const struct wg_uapi_set *s, const uint64_t
 
 int wg_gw_apply(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t whylen)
 {
-	uint64_t now = wg_gw_now(), *fp;
+	uint64_t now = wg_gw_now();
 	int rc = check(gw, s, why, whylen);
-	bool *existed;
+	struct before b;
+	bool have;
 
 	if (rc != 0)
 		return rc;
-	existed = calloc(s->n_peers + 1, sizeof(*existed));
-	for (size_t i = 0; existed && i < s->n_peers; i++)
-		existed[i] = wg_gw_peer_find(gw, s->peers[i].public_key) != NULL &&
-			     !s->replace_peers;
-	fp = fingerprints(gw, s);
-	if (s->replace_peers)   /* kept peers keep their place in the fingerprints */
-		for (size_t i = 0; existed && i < s->n_peers; i++)
-			existed[i] = wg_gw_peer_find(gw, s->peers[i].public_key) != NULL;
+	have = before_take(gw, s, &b);
 	gw->apply_gen++;
 	gw->rpc_cursor_valid = false;   /* ListPeers positions move when peers come and go */
 	wg_gw_events_begin(gw);
@@ -314,10 +328,8 @@ int wg_gw_apply(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t
 	for (size_t i = 0; i < s->n_peers && rc == 0; i++)
 		rc = apply_peer(gw, &s->peers[i], now, why, whylen);
 	wg_allowedips_commit(&gw->aips);
-	if (existed)
-		report(gw, s, fp, existed);
+	report(gw, s, &b, have);
 	wg_gw_events_end(gw);
-	free(fp);
-	free(existed);
+	before_free(&b);
 	return rc;
 }
