@@ -9,6 +9,7 @@
  * everything else is a JSON-RPC answer with status 200. Plain-text refusals end in a
  * newline, as Go's http.Error writes them.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +21,7 @@
 #define TEXT "text/plain; charset=utf-8"
 #define JSON "application/json"
 #define PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
-#define MEDIA_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-.;= "
+#define MEDIA_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/+-.;= "
 
 static void hash_token(uint8_t out[32], const char *t, size_t n)
 {
@@ -108,6 +109,22 @@ static bool authorized(const struct wg_http_auth *a, const struct wg_http_reques
 	return a->n == 0 || token_ok(a, req->authorization);
 }
 
+/* A media type to quote back: short, of a media type's characters, and without a run of
+ * base64 long enough to be a key (44 characters). */
+static bool quotable(const char *s)
+{
+	size_t n = strlen(s), run = 0;
+
+	if (n > 64 || strspn(s, MEDIA_CHARS) != n)
+		return false;
+	for (; *s; s++) {
+		run = isalnum((unsigned char)*s) || *s == '+' || *s == '/' || *s == '=' ? run + 1 : 0;
+		if (run >= 40)
+			return false;
+	}
+	return true;
+}
+
 static bool is_metrics(const struct wg_http_request *req)
 {
 	return (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) &&
@@ -149,11 +166,11 @@ bool wg_http_admit(const struct wg_http_handlers *h, const struct wg_http_auth *
 		return false;
 	}
 	/* wg-api: strings.HasPrefix(Content-Type, "application/json"). It quotes the type
-	 * back; here only one short enough that it cannot be a key pasted by mistake. */
+	 * back; here only one that cannot be a key pasted by mistake. */
 	if (req->content_type == NULL || strncmp(req->content_type, JSON, strlen(JSON)) != 0) {
 		const char *ct = req->content_type ? req->content_type : "";
 
-		if (strlen(ct) <= 32 && strspn(ct, MEDIA_CHARS) == strlen(ct))
+		if (quotable(ct))
 			snprintf(msg, sizeof(msg), "unknown content type \"%s\"", ct);
 		else
 			snprintf(msg, sizeof(msg), "unknown content type");
