@@ -94,8 +94,9 @@ fi
 
 if [ "$bin" != standin ]; then
 	api() { # api METHOD PARAMS: curl in the gateway's namespace, as wg-api's README does
-		show in_ns "$TOPO_NS_GW" curl -s http://127.0.0.1:8182 -H "Content-Type: application/json" \
-			-d "{\"jsonrpc\": \"2.0\", \"method\": \"$1\", \"params\": $2}"
+		local body="{\"jsonrpc\": \"2.0\", \"method\": \"$1\", \"params\": $2}"
+		printf "\$ curl -s http://127.0.0.1:8182 -H 'Content-Type: application/json' -d '%s'\n" "$body"
+		in_ns "$TOPO_NS_GW" curl -s http://127.0.0.1:8182 -H "Content-Type: application/json" -d "$body"
 		echo
 	}
 	step "10. JSON-RPC over HTTP, as a wg-api client asks (curl in the gateway's namespace)"
