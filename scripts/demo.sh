@@ -8,12 +8,15 @@
 # It starts the gateway with conf/demo.conf.in filled in, shows the client's handshake
 # (wg show), pings through the tunnel both ways, runs iperf3 for 5 s, asks the gateway over
 # HTTP as a wg-api client would (curl), reads its Prometheus metrics, its peer events and
-# DPDK's telemetry, and prints the end of the gateway's log with its counters. Everything
-# it made is removed at the end, also on Ctrl-C or a failure.
+# DPDK's telemetry, and prints the end of the gateway's log with its counters. Where
+# ../shared/peers holds the AmneziaWG peer, the gateway also speaks AmneziaWG
+# (docs/obfuscation.md, accept_plain on) and an amneziawg-go client (built from there at
+# first use) pings beside the wireguard-go one, on the same port. Everything it made is
+# removed at the end, also on Ctrl-C or a failure.
 #
 # Environment: WGDP_BIN (default build/app/wgdp/wgdp; "standin" runs wireguard-go + kernel
 # forwarding in the gateway's place, to try the demo itself), WGDP_LCORES (EAL -l, default
-# 0: one lcore), DEMO_IPERF_SECONDS (5).
+# 0: one lcore), DEMO_IPERF_SECONDS (5), DEMO_AWG=0 (no AmneziaWG client).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 
@@ -45,9 +48,19 @@ if [ "$bin" != standin ] && ! { [ -f "$bin" ] && [ -x "$bin" ]; }; then
 	exit 1
 fi
 topo_init demo
+awg=''
+if [ "${DEMO_AWG:-1}" != 0 ] && [ "$bin" != standin ] &&
+	[ -f ../shared/peers/amneziawg-go/build.sh ]; then
+	awg=1
+	e2e_awg_bin
+fi
+AWG_H="h1=1020325451 h2=3288052141 h3=1766607858 h4=2528465083"
+AWG_CONF="s1 = 15; s2 = 68; h1 = 1020325451; h2 = 3288052141L; h3 = 1766607858;
+    h4 = 2528465083L; accept_plain = true;"
 
 step "3. topology: a WireGuard client, the gateway and a LAN host in network namespaces"
 topo_build 1 --psk
+[ -n "$awg" ] && topo_client_add 2
 c=$(client_ns 1) lan=$TOPO_NS_LAN
 cat <<EOF
   client      ns $c
@@ -56,9 +69,14 @@ cat <<EOF
   gateway     ns $TOPO_NS_GW: WAN $TOPO_GW_WAN = $TOPO_GW_WAN4, $TOPO_GW_WAN6; LAN $TOPO_GW_LAN = $TOPO_GW_LAN4, $TOPO_GW_LAN6
   LAN host    ns $lan: $TOPO_LAN_HOST4, $TOPO_LAN_HOST6
 EOF
+[ -n "$awg" ] && echo "  client 2    ns $(client_ns 2): amneziawg-go (AmneziaWG), tunnel $(client_tun4 2)"
 
 step "4. the gateway's configuration (conf/demo.conf.in filled in; keys hidden here)"
-gw_write_config --template conf/demo.conf.in
+if [ -n "$awg" ]; then
+	gw_write_config --template conf/demo.conf.in --obfs "$AWG_CONF"
+else
+	gw_write_config --template conf/demo.conf.in
+fi
 sed -E 's/((private|preshared)_key = )"[^"]*"/\1"(hidden)"/' "$TOPO_GW_CONF" | grep -v '^#' | grep -v '^$'
 
 step "5. start the gateway"
@@ -86,6 +104,17 @@ step "8. iperf3, client -> LAN host, ${DEMO_IPERF_SECONDS:-5} s"
 lan_iperf3_server
 show in_ns "$c" timeout 30 iperf3 -c "$TOPO_LAN_HOST4" -t "${DEMO_IPERF_SECONDS:-5}" -f m ||
 	fail "iperf3"
+
+if [ -n "$awg" ]; then
+	step "8b. an AmneziaWG client (amneziawg-go) on the same port: junk, padding, custom types"
+	client_up 2 --awg "jc=4 jmin=40 jmax=70 s1=15 s2=68 $AWG_H"
+	ping_reach "$(client_ns 2)" "$TOPO_LAN_HOST4" 15 || fail "no reply through the AmneziaWG tunnel"
+	show in_ns "$(client_ns 2)" wg show "$(client_wgif 2)"
+	show in_ns "$(client_ns 2)" ping -n -c 3 -i 0.3 "$TOPO_LAN_HOST4" ||
+		fail "IPv4 ping AmneziaWG client -> LAN host"
+	show in_ns "$lan" ping -n -c 3 -i 0.3 "$(client_tun4 2)" ||
+		fail "IPv4 ping LAN host -> AmneziaWG client"
+fi
 
 if [ -S "/var/run/wireguard/$TOPO_GW_IFNAME.sock" ]; then
 	step "9. the gateway as the stock wg tool sees it (UAPI socket)"

@@ -40,7 +40,9 @@
 #                                  (WGDP_HUGE_DIR), as packet capture needs
 #   in_ns NS CMD...                run CMD in namespace NS
 #   gw_write_config [--endpoints|--endpoints6] [--keepalive N] [--mtu N] [--template FILE]
-#                   [--clients "1 2"]     write $TOPO_GW_CONF (libconfig) for the topology
+#                   [--clients "1 2"] [--obfs "s1 = 15; h1 = 5; ..."]
+#                                  write $TOPO_GW_CONF (libconfig) for the topology; --obfs
+#                                  puts an obfuscation group in its interface
 #   gw_start [BIN] [CONF]          start wgdp in the gateway ns (BIN: argument, $WGDP_BIN or
 #                                  topo_default_bin, build/app/wgdp/wgdp; "standin":
 #                                  wireguard-go + kernel forwarding,
@@ -50,6 +52,11 @@
 #   gw_log_tail [N]                the last N lines of the gateway's log
 #   client_up I [--no-endpoint] [--endpoint HOST:PORT] [--endpoint6] [--allowed-ips LIST]
 #             [--keepalive N] [--listen-port N]    start and configure wireguard-go
+#             [--awg "jc=4 s1=15 ..."]    amneziawg-go ($AWG_BIN, see e2e_awg_bin) instead,
+#                                  with these AmneziaWG keys set over its socket
+#   awg_set I "KEY=V ..."          set AmneziaWG keys on client I (amneziawg-go takes them as
+#                                  a whole: keys left out become 0)
+#   uapi_set SOCKET "KEY=V ..."    one set request (key=value lines) on a UAPI socket
 #   client_handshake_time I        latest handshake (unix time, 0 = none) with the gateway
 #   client_wait_handshake I [T]    wait up to T s (default 10) for a handshake
 #   client_roam_port I PORT        wg set listen-port PORT (new source port)
@@ -69,6 +76,9 @@
 #   e2e_check DESC CMD...          run CMD, print ok/FAIL (CMD's output shown on failure)
 #   e2e_require DESC CMD...        the same, but a failure ends the test at once
 #   e2e_finish                     print the verdict, exit 0 (all passed) or 1
+#   e2e_awg_bin                    set AWG_BIN: amneziawg-go built from ../shared/peers (cached
+#                                  in $WGDP_AWG_BIN, default build/amneziawg-go); exit 77
+#                                  when ../shared/peers is absent
 #   e2e_diag                       dump the gateway's log and the clients' state
 #
 # Variables set by topo_init: TOPO_TAG, TOPO_DIR (work dir: keys, configs, logs), TOPO_NS_GW,
@@ -534,9 +544,10 @@ EOF
 # wg(8) format for the stand-in.
 gw_write_config() {
 	_topo_require_init
-	local endpoints='' keepalive='' mtu=$TOPO_MTU template='' clients=''
+	local endpoints='' keepalive='' mtu=$TOPO_MTU template='' clients='' obfs=''
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--obfs) obfs=$2; shift ;;
 		--endpoints) endpoints=4 ;;
 		--endpoints6) endpoints=6 ;;
 		--keepalive) keepalive=$2; shift ;;
@@ -594,6 +605,10 @@ gw_write_config() {
 	tpl=${tpl//@WAN_IF@/"$TOPO_GW_WAN"}
 	tpl=${tpl//@LAN_IF@/"$TOPO_GW_LAN"}
 	tpl=${tpl//@PEERS@/"$peers"}
+	if [ -n "$obfs" ]; then
+		local head='interface = {'
+		tpl=${tpl/"$head"/"$head"$'\n'"  obfuscation = { $obfs };"}
+	fi
 	(umask 077 && printf '%s\n' "$tpl" >"$TOPO_GW_CONF")
 	(umask 077 && printf '%s\n' "$wgconf" >"$TOPO_DIR/standin-wg.conf")
 }
@@ -738,10 +753,11 @@ client_up() {
 	shift
 	_topo_client_check "$i"
 	local endpoint="$TOPO_GW_WAN4:$TOPO_LISTEN_PORT" allowed=$TOPO_CLIENT_ALLOWED
-	local keepalive='' port
+	local keepalive='' port awg=''
 	port=$(client_port "$i")
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--awg) awg=$2; shift ;;
 		--no-endpoint) endpoint='' ;;
 		--endpoint) endpoint=$2; shift ;;
 		--endpoint6) endpoint="[$TOPO_GW_WAN6]:$TOPO_LISTEN_PORT" ;;
@@ -756,9 +772,22 @@ client_up() {
 	ns=$(client_ns "$i") wgif=$(client_wgif "$i")
 	sock=/var/run/wireguard/$wgif.sock
 	_topo_reg sock "$sock"
-	LOG_LEVEL=verbose WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
-		ip netns exec "$ns" wireguard-go -f "$wgif" >"$TOPO_DIR/c$i.wireguard-go.log" 2>&1 &
-	pid=$!
+	if [ -n "$awg" ]; then
+		# amneziawg-go's socket is in /var/run/amneziawg; wg finds it through a link.
+		[ -n "${AWG_BIN:-}" ] || _topo_die "client_up --awg: no AWG_BIN (call e2e_awg_bin)"
+		_topo_reg sock "/var/run/amneziawg/$wgif.sock"
+		mkdir -p /var/run/wireguard
+		LOG_LEVEL=verbose ip netns exec "$ns" "$AWG_BIN" -f "$wgif" \
+			>"$TOPO_DIR/c$i.wireguard-go.log" 2>&1 &
+		pid=$!
+		wait_until 10 test -S "/var/run/amneziawg/$wgif.sock" ||
+			_topo_die "amneziawg-go for client $i did not start: $(cat "$TOPO_DIR/c$i.wireguard-go.log")"
+		ln -sf "/var/run/amneziawg/$wgif.sock" "$sock"
+	else
+		LOG_LEVEL=verbose WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
+			ip netns exec "$ns" wireguard-go -f "$wgif" >"$TOPO_DIR/c$i.wireguard-go.log" 2>&1 &
+		pid=$!
+	fi
 	_topo_reg pid "$pid"
 	echo "$pid" >"$TOPO_DIR/c$i.pid"
 	wait_until 10 test -S "$sock" ||
@@ -773,6 +802,7 @@ client_up() {
 	[ -n "$endpoint" ] && args+=(endpoint "$endpoint")
 	[ -n "$keepalive" ] && args+=(persistent-keepalive "$keepalive")
 	_topo_run in_ns "$ns" wg set "$wgif" "${args[@]}"
+	[ -n "$awg" ] && awg_set "$i" "$awg"
 	echo "$port" >"$TOPO_DIR/c$i.port"
 	_topo_run ip -n "$ns" addr add "$(client_tun4 "$i")/24" dev "$wgif"
 	_topo_run ip -n "$ns" addr add "$(client_tun6 "$i")/64" dev "$wgif" nodad
@@ -787,6 +817,29 @@ client_up() {
 	done
 	_topo_say "client $i up: $ns, $wgif $(client_tun4 "$i") $(client_tun6 "$i")," \
 		"WAN $(client_wan4 "$i") port $port, endpoint ${endpoint:-none}"
+}
+
+# uapi_set SOCKET "KEY=V ...": one set request; fails unless the answer is errno=0.
+uapi_set() {
+	python3 - "$1" "$2" <<'PYEOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(("set=1\n" + "".join(kv + "\n" for kv in sys.argv[2].split()) + "\n").encode())
+reply = b""
+while not reply.endswith(b"\n\n"):
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    reply += chunk
+sys.exit(0 if reply.strip() == b"errno=0" else print(reply.decode().strip()) or 1)
+PYEOF
+}
+
+# awg_set I "KEY=V ...": AmneziaWG keys on client I's amneziawg-go.
+awg_set() {
+	uapi_set "/var/run/amneziawg/$(client_wgif "$1").sock" "$2" ||
+		_topo_die "client $1: amneziawg-go refused $2"
 }
 
 client_wg() {
@@ -904,6 +957,21 @@ ping_atleast() {
 # --- test helpers -------------------------------------------------------------------------------
 
 # e2e_preflight [BIN] [TOOLS...]
+e2e_awg_bin() {
+	local root peers out
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	peers=$root/../shared/peers/amneziawg-go
+	if [ ! -f "$peers/build.sh" ]; then
+		echo "e2e ${E2E_NAME:-awg}: ../shared/peers/amneziawg-go is absent (the AmneziaWG" \
+			"peer is built from there); skipped"
+		exit 77
+	fi
+	out=${WGDP_AWG_BIN:-$root/build/amneziawg-go}
+	[ -x "$out" ] || echo "e2e: building amneziawg-go into $out (about a minute, once)"
+	AWG_BIN=$(bash "$peers/build.sh" "$out" | tail -n 1) && [ -x "$AWG_BIN" ] ||
+		_topo_die "amneziawg-go did not build (bash $peers/build.sh $out)"
+}
+
 e2e_preflight() {
 	local bin=${1:-} tool
 	[ $# -gt 0 ] && shift

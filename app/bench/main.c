@@ -49,6 +49,7 @@ struct opts {
 	enum wg_aead_engine engine;
 	bool raw_only;
 	unsigned dp_only;                 /* a size: the data path at that size only, no raw */
+	bool obfuscated;                  /* each peer count again with AmneziaWG's form */
 };
 
 struct series {
@@ -67,7 +68,8 @@ static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--reps N] [--bursts N] [--peers LIST] [--mem MB] [--max-peers N]\n"
-		"          [--cpu N] [--engine NAME] [--raw-only] [--raw-bursts N]\n"
+		"          [--cpu N] [--engine NAME] [--raw-only] [--raw-bursts N] [--dp-only SIZE]\n"
+		"          [--obfuscated]\n"
 		"  --reps N        measurements per figure, median printed (default 5, max %u)\n"
 		"  --bursts N      bursts of %u packets per measurement (default 4000)\n"
 		"  --peers LIST    peer counts, comma-separated (default 1,1000; 100000 needs\n"
@@ -78,7 +80,10 @@ static void usage(const char *prog)
 		"  --engine NAME   the AEAD engine for the data path: auto, ipsec-mb, ref, avx2,\n"
 		"                  avx512 (default auto)\n"
 		"  --raw-only      only the raw AEAD section\n"
-		"  --raw-bursts N  bursts of %u per raw AEAD measurement (default 2000)\n",
+		"  --raw-bursts N  bursts of %u per raw AEAD measurement (default 2000)\n"
+		"  --dp-only SIZE  the data path at that packet size only, no raw section\n"
+		"  --obfuscated    each peer count twice, side by side: plain WireGuard, then\n"
+		"                  AmneziaWG's form (h1..h4, s1/s2; every client obfuscated)\n",
 		prog, MAX_REPS, BURST, BURST);
 }
 
@@ -122,6 +127,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{ "raw-only", no_argument, NULL, 'o' },
 		{ "dp-only", required_argument, NULL, 'D' },
 		{ "raw-bursts", required_argument, NULL, 'w' },
+		{ "obfuscated", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -139,6 +145,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 'c': bad |= parse_uint(optarg, 0, 1023, &o->cpu); break;
 		case 'w': bad |= parse_uint(optarg, 1, 10000000, &o->raw_bursts); break;
 		case 'o': o->raw_only = true; break;
+		case 'O': o->obfuscated = true; break;
 		case 'D': bad |= parse_uint(optarg, 28, 1420, &o->dp_only); break;
 		case 'e':
 			if (wg_aead_engine_parse(optarg, &o->engine) != 0) {
@@ -620,13 +627,19 @@ static int handshake_all(struct wg_sim *s, uint32_t peers)
 	return done == peers ? 0 : -1;
 }
 
+/* AmneziaWG's form for --obfuscated: the values of shared/peers/README.md's example. */
+static const struct wg_obfs bench_obfs = {
+	.h = { 1020325451u, 3288052141u, 1766607858u, 2528465083u }, .s1 = 15, .s2 = 68,
+};
+
 static int run_peers(const struct opts *o, unsigned idx, const struct baseline *base,
-		     struct dp_run *r)
+		     struct dp_run *r, bool obfuscated)
 {
 	uint32_t peers = o->peers[idx];
 	struct wg_sim_params p = { .n_clients = peers,
 		.max_peers = o->max_peers > peers ? o->max_peers : peers,
-		.aead_engine = wg_aead_engine_name(o->engine) };
+		.aead_engine = wg_aead_engine_name(o->engine),
+		.obfs = obfuscated ? &bench_obfs : NULL };
 	char err[256];
 
 	r->s = wg_sim_create(&p, err, sizeof(err));
@@ -636,6 +649,9 @@ static int run_peers(const struct opts *o, unsigned idx, const struct baseline *
 	}
 	r->peers = peers;
 	r->heap[idx] = wg_sim_gw_heap_bytes(r->s);
+	if (o->obfuscated)
+		printf("form: %s\n", obfuscated ? "AmneziaWG (h1..h4 = 1020325451 3288052141 "
+		       "1766607858 2528465083, s1 15, s2 68)" : "plain WireGuard");
 	if (handshake_all(r->s, peers) != 0) {
 		wg_sim_destroy(r->s);
 		return -1;
@@ -700,8 +716,11 @@ int main(int argc, char **argv)
 	printf("the gateway's ChaCha20-Poly1305 engine: %s\n", wg_aead_engine_name(o.engine));
 	printf("data path: wg_gw_worker_poll only; Mpps median [min, max]; Gbit/s of the median;"
 	       "\nthe last columns: raw burst AEAD Mpps at that size and the data path's share of it\n");
-	for (unsigned i = 0; rc == 0 && i < o.n_peers; i++)
-		rc = run_peers(&o, i, &base, &run);
+	for (unsigned i = 0; rc == 0 && i < o.n_peers; i++) {
+		rc = run_peers(&o, i, &base, &run, false);
+		if (rc == 0 && o.obfuscated)
+			rc = run_peers(&o, i, &base, &run, true);
+	}
 	if (rc == 0)
 		print_memory(&o, &run);
 out:

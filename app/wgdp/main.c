@@ -47,6 +47,8 @@ static void usage(const char *prog)
 		"                      passes it. Default: the file's name, else wgdp0\n"
 		"      --max-peers N   capacity of the peer table (default: 1024, or the\n"
 		"                      number of configured peers if larger)\n"
+		"      --max-allowed-ips N  capacity of the allowed-IPs tables per address\n"
+		"                      family (default: 2 per peer + 1024)\n"
 		"      --aead-engine NAME  ChaCha20-Poly1305 engine: auto, ipsec-mb, avx512,\n"
 		"                      avx2 or ref (default: the file's interface.aead_engine,\n"
 		"                      else auto)\n", prog);
@@ -56,7 +58,7 @@ struct opts {
 	const char *config;
 	const char *name;
 	const char *aead_engine;
-	uint32_t max_peers;
+	uint32_t max_peers, max_aips;
 };
 
 static int parse_args(struct opts *o, int argc, char **argv)
@@ -65,6 +67,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "max-peers", required_argument, NULL, 'p' },
+		{ "max-allowed-ips", required_argument, NULL, 'a' },
 		{ "aead-engine", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -88,15 +91,21 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			}
 			o->name = optarg;
 			break;
-		case 'p': {
+		case 'p':
+		case 'a': {
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
+			unsigned long max = c == 'p' ? 1u << 21 : 1u << 24;
 
-			if (*end || v == 0 || v > (1u << 21)) {
-				fprintf(stderr, "wgdp: --max-peers must be 1..%u\n", 1u << 21);
+			if (*end || v == 0 || v > max) {
+				fprintf(stderr, "wgdp: --%s must be 1..%lu\n",
+					c == 'p' ? "max-peers" : "max-allowed-ips", max);
 				return -1;
 			}
-			o->max_peers = (uint32_t)v;
+			if (c == 'p')
+				o->max_peers = (uint32_t)v;
+			else
+				o->max_aips = (uint32_t)v;
 			break;
 		}
 		default:
@@ -170,8 +179,8 @@ static void describe_tools(void)
 static int run(const struct opts *o)
 {
 	struct wg_config cfg;
-	struct wg_gw_params prm = { .max_peers = o->max_peers, .aead_engine = o->aead_engine,
-				    .config_path = o->config };
+	struct wg_gw_params prm = { .max_peers = o->max_peers, .max_allowed_ips = o->max_aips,
+				    .aead_engine = o->aead_engine, .config_path = o->config };
 	char err[WG_CONFIG_ERR_LEN];
 	struct wg_gw *gw;
 	unsigned lcore, i = 0;

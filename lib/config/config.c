@@ -46,7 +46,10 @@ static const char *const root_keys[] = {
 };
 static const char *const interface_keys[] = {
 	"name", "private_key", "private_key_file", "listen_port", "mtu", "fwmark",
-	"uapi_socket", "jsonrpc_socket", "aead_engine", "save_path", NULL,
+	"uapi_socket", "jsonrpc_socket", "aead_engine", "obfuscation", "save_path", NULL,
+};
+static const char *const obfs_keys[] = {
+	"jc", "jmin", "jmax", "s1", "s2", "h1", "h2", "h3", "h4", "accept_plain", NULL,
 };
 static const char *const http_keys[] = {
 	"listen", "tokens", "tokens_file", "tls_certificate", "tls_key", "tls_client_ca",
@@ -415,6 +418,8 @@ static int parse_private_key(struct parse *p, const config_setting_t *g)
 	return rc ? fail(p, key ? key : file, "the private key is unusable") : 0;
 }
 
+static int parse_obfuscation(struct parse *p, const config_setting_t *g);
+
 static int parse_interface(struct parse *p, const config_setting_t *g)
 {
 	struct wg_config *c = p->c;
@@ -444,7 +449,51 @@ static int parse_interface(struct parse *p, const config_setting_t *g)
 	rc = get_int(p, g, "fwmark", 0, UINT32_MAX, &v);
 	if (rc == 1)
 		c->fwmark = (uint32_t)v;
-	return rc < 0 ? -1 : 0;
+	if (rc < 0)
+		return -1;
+	return parse_obfuscation(p, g);
+}
+
+/* The AmneziaWG group (docs/obfuscation.md): every value optional, h1..h4 default to the
+ * plain types; checked by lib/obfs's rules against the tunnel MTU. */
+static int parse_obfuscation(struct parse *p, const config_setting_t *g)
+{
+	static const char *const h_names[4] = { "h1", "h2", "h3", "h4" };
+	struct wg_obfs *o = &p->c->obfs;
+	const config_setting_t *s = config_setting_get_member(g, "obfuscation");
+	const config_setting_t *ap;
+	char why[160];
+	long long v;
+	int rc;
+
+	if (!s)
+		return 0;
+	if (!config_setting_is_group(s))
+		return fail(p, s, "'obfuscation' must be a group { ... }");
+	if (check_known(p, s, "obfuscation", obfs_keys) < 0 ||
+	    get_u16(p, s, "jc", 0, WG_OBFS_JC_MAX, &o->jc) < 0 ||
+	    get_u16(p, s, "jmin", 0, 65535, &o->jmin) < 0 ||
+	    get_u16(p, s, "jmax", 0, 65535, &o->jmax) < 0 ||
+	    get_u16(p, s, "s1", 0, 65535, &o->s1) < 0 ||
+	    get_u16(p, s, "s2", 0, 65535, &o->s2) < 0)
+		return -1;
+	for (unsigned i = 0; i < 4; i++) {
+		rc = get_int(p, s, h_names[i], 0, UINT32_MAX, &v);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			o->h[i] = (uint32_t)v;
+	}
+	ap = config_setting_get_member(s, "accept_plain");
+	if (ap) {
+		if (config_setting_type(ap) != CONFIG_TYPE_BOOL)
+			return fail(p, ap, "'accept_plain' must be true or false");
+		o->accept_plain = config_setting_get_bool(ap);
+	}
+	wg_obfs_normalize(o);
+	if (wg_obfs_check(o, p->c->mtu, why, sizeof(why)) != 0)
+		return fail(p, s, "obfuscation: %s", why);
+	return 0;
 }
 
 /* The sockets' defaults follow the name: /var/run/wireguard/NAME.sock is where wg looks. */
@@ -1013,6 +1062,7 @@ static void defaults(struct wg_config *c, const char *name)
 	c->metrics.per_peer = true;
 	c->events.ring_size = 4096;
 	c->events.quiet_margin = 30;
+	wg_obfs_default(&c->obfs);
 }
 
 static int parse_text(struct parse *p, struct wg_config *out, const char *text)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "wg_addr.h"
+#include "wg_obfs.h"
 #include "wg_wire.h"
 
 #define WG_CONFIG_MAX_PORTS      8
@@ -100,6 +101,7 @@ struct wg_config {
 	struct wg_config_http http;
 	struct wg_config_metrics metrics;
 	struct wg_config_events events;
+	struct wg_obfs obfs;                 /* AmneziaWG obfuscation; default plain WireGuard */
 	struct wg_config_port ports[WG_CONFIG_MAX_PORTS];
 	unsigned n_ports;
 	struct wg_config_peer *peers;

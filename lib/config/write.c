@@ -21,6 +21,7 @@
 #include "wg_aead.h"
 #include "wg_config.h"
 #include "wg_crypto.h"
+#include "wg_obfs.h"
 
 /* The strings holding keys and tokens, wiped before config_destroy. */
 struct secrets {
@@ -131,6 +132,26 @@ static bool default_socket(const struct wg_config *c, const char *path, const ch
 	return strcmp(want, path) == 0;
 }
 
+/* AmneziaWG's parameters (docs/obfuscation.md), when they are not plain WireGuard's. */
+static bool write_obfuscation(config_setting_t *iface, const struct wg_obfs *o)
+{
+	static const char *const h_names[4] = { "h1", "h2", "h3", "h4" };
+	struct wg_obfs plain;
+	config_setting_t *g;
+	bool ok;
+
+	wg_obfs_default(&plain);
+	if (memcmp(o->h, plain.h, sizeof(plain.h)) == 0 && !o->s1 && !o->s2 && !o->jc &&
+	    !o->jmin && !o->jmax && !o->accept_plain)
+		return true;
+	g = add(iface, "obfuscation", CONFIG_TYPE_GROUP);
+	ok = g && add_int(g, "jc", o->jc) && add_int(g, "jmin", o->jmin) &&
+	     add_int(g, "jmax", o->jmax) && add_int(g, "s1", o->s1) && add_int(g, "s2", o->s2);
+	for (unsigned i = 0; ok && i < 4; i++)
+		ok = add_int(g, h_names[i], o->h[i]);
+	return ok && add_bool(g, "accept_plain", o->accept_plain);
+}
+
 static bool write_interface(config_setting_t *root, const struct wg_config *c,
 			    struct secrets *sec)
 {
@@ -153,7 +174,7 @@ static bool write_interface(config_setting_t *root, const struct wg_config *c,
 				wg_aead_engine_name((enum wg_aead_engine)c->aead_engine));
 	if (ok && c->save_path[0])
 		ok = add_string(g, "save_path", c->save_path);
-	return ok;
+	return ok && write_obfuscation(g, &c->obfs);
 }
 
 static bool write_port(config_setting_t *list, const struct wg_config_port *p)

@@ -56,6 +56,16 @@ static int check(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_
 		snprintf(why, whylen, "allowed-IPs table full (%u per family)", gw->aips_max);
 		return ENOSPC;
 	}
+	if (s->obfs_has) {
+		struct wg_obfs o;
+		char rule[96];
+
+		wg_uapi_obfs_merge(&o, &gw->cfg.obfs, s);
+		if (wg_obfs_check(&o, gw->mtu, rule, sizeof(rule)) != 0) {
+			snprintf(why, whylen, "obfuscation: %s", rule);
+			return EINVAL;
+		}
+	}
 	if (s->has_private_key && !wg_is_zero(s->private_key, WG_KEY_LEN)) {
 		uint8_t pub[WG_KEY_LEN];
 
@@ -144,6 +154,22 @@ static void replace_peers(struct wg_gw *gw, const struct wg_uapi_set *s)
 static uint16_t pick_port(void)
 {
 	return (uint16_t)(49152 + wg_random_u32() % 16384);
+}
+
+/* AmneziaWG's parameters first: the one device change that can fail (memory for the
+ * published copy), so that a failure changes nothing. */
+static int apply_obfs(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t whylen)
+{
+	struct wg_obfs o;
+
+	if (!s->obfs_has)
+		return 0;
+	wg_uapi_obfs_merge(&o, &gw->cfg.obfs, s);
+	if (wg_gw_obfs_set(gw, &o) != 0) {
+		snprintf(why, whylen, "out of memory for the obfuscation parameters");
+		return ENOMEM;
+	}
+	return 0;
 }
 
 static void apply_device(struct wg_gw *gw, const struct wg_uapi_set *s)
@@ -317,6 +343,9 @@ int wg_gw_apply(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t
 	struct before b;
 	bool have;
 
+	if (rc != 0)
+		return rc;
+	rc = apply_obfs(gw, s, why, whylen);
 	if (rc != 0)
 		return rc;
 	have = before_take(gw, s, &b);

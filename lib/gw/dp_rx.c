@@ -102,9 +102,11 @@ static bool mac2_ok(struct wg_worker *w, const uint8_t *msg, size_t len,
 
 /* A handshake message: length and mac1 are checked here, so junk never costs the control
  * lcore anything, and nothing is checked at all when there is no room to queue it. Cookie
- * replies carry no mac1; their length is all we can check. */
+ * replies carry no mac1; their length is all we can check. An obfuscated message comes
+ * without its padding (off bytes, which the meta tells the control lcore) and is checked
+ * the same way: its MACs cover its type field as sent. */
 static void handshake(struct wg_worker *w, struct rte_mbuf *m, const uint8_t *msg, size_t len,
-		      unsigned type, const struct wg_pkt_info *pi)
+		      unsigned type, const struct wg_pkt_info *pi, size_t off, bool obfuscated)
 {
 	static const uint16_t want[] = { [WG_MSG_INITIATION] = WG_MSG_INITIATION_LEN,
 		[WG_MSG_RESPONSE] = WG_MSG_RESPONSE_LEN,
@@ -131,13 +133,42 @@ static void handshake(struct wg_worker *w, struct rte_mbuf *m, const uint8_t *ms
 	}
 	wg_meta(m)->kind = WG_CTRL_HANDSHAKE;
 	wg_meta(m)->arg = (uint32_t)(w->now >> 20);
+	wg_meta(m)->hs_off = (uint16_t)off;
+	wg_meta(m)->hs_type = (uint8_t)type;
+	wg_meta(m)->hs_obfs = obfuscated;
 	if (rte_ring_mp_enqueue(ring, m) != 0)
 		wg_drop(w, m, WG_DROP_HS_QUEUE_FULL);
+}
+
+static void queue_dec(struct rx_burst *b, struct rte_mbuf *m, const struct wg_pkt_info *pi)
+{
+	b->dec_pi[b->n_dec] = *pi;
+	b->dec[b->n_dec++] = m;
+}
+
+/* With obfuscation on (docs/obfuscation.md): the form by length and type field; the padding
+ * is stripped and the message goes on as a plain one would. Junk costs a few compares. */
+static void obfs_message(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
+			 const uint8_t *msg, size_t len, const struct wg_pkt_info *pi,
+			 const struct wg_obfs *o)
+{
+	size_t off;
+	bool obfuscated;
+	unsigned c = wg_obfs_classify(o, msg, len, &off, &obfuscated);
+
+	if (c == WG_MSG_DATA && len >= WG_MSG_DATA_MIN_LEN)
+		queue_dec(b, m, pi);
+	else if (c >= WG_MSG_INITIATION && c <= WG_MSG_COOKIE_REPLY)
+		handshake(w, m, msg + off, len - off, c, pi, off, obfuscated);
+	else
+		wg_drop(w, m, c == WG_MSG_DATA || c == WG_OBFS_SHORT ? WG_DROP_WG_SHORT :
+			c == WG_OBFS_PLAIN ? WG_DROP_OBFS_PLAIN : WG_DROP_OBFS_JUNK);
 }
 
 static void wg_message(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
 		       const struct wg_pkt_info *pi)
 {
+	const struct wg_obfs *o = atomic_load_explicit(&w->gw->obfs, memory_order_acquire);
 	const uint8_t *udp = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->l4_off);
 	size_t len = (size_t)(udp[4] << 8 | udp[5]);
 	size_t avail = pi->l3_off + pi->l3_len - pi->l4_off;
@@ -148,16 +179,19 @@ static void wg_message(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf 
 		return;
 	}
 	len -= 8;
+	if (unlikely(o != NULL)) {
+		obfs_message(w, b, m, udp + 8, len, pi, o);
+		return;
+	}
 	type = wg_msg_type(udp + 8, len);
 	if (type == WG_MSG_DATA) {
 		if (len < WG_MSG_DATA_MIN_LEN) {
 			wg_drop(w, m, WG_DROP_WG_SHORT);
 			return;
 		}
-		b->dec_pi[b->n_dec] = *pi;
-		b->dec[b->n_dec++] = m;
+		queue_dec(b, m, pi);
 	} else if (type >= WG_MSG_INITIATION && type <= WG_MSG_COOKIE_REPLY) {
-		handshake(w, m, udp + 8, len, type, pi);
+		handshake(w, m, udp + 8, len, type, pi, 0, false);
 	} else {
 		wg_drop(w, m, len < sizeof(struct wg_msg_header) ? WG_DROP_WG_SHORT :
 			WG_DROP_WG_BAD_TYPE);
@@ -288,12 +322,13 @@ static bool is_ours(const struct wg_gw *gw, const struct wg_ip *ip)
 	return false;
 }
 
-/* The decrypted inner packet of an authenticated message: check it and route it. */
+/* The decrypted inner packet of an authenticated message: check it and route it. Its
+ * source's and destination's owners were looked up with the burst's (inner_addrs). */
 static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
-		  struct wg_peer *peer, uint32_t plain_len, uint64_t now)
+		  struct wg_peer *peer, uint32_t plain_len, uint32_t src_owner,
+		  uint32_t dst_owner, uint64_t now)
 {
 	struct wg_pkt_info ipi;
-	uint32_t owner;
 	uint8_t *ip;
 
 	wg_stamp(&peer->last_rx_data, now);
@@ -305,7 +340,7 @@ static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
 		return;
 	}
 	rte_pktmbuf_trim(m, (uint16_t)(plain_len - ipi.l3_len));   /* the padding */
-	if (!wg_allowedips_lookup(&w->gw->aips, &ipi.src, &owner) || owner != peer->id) {
+	if (src_owner != peer->id) {
 		wg_drop(w, m, WG_DROP_DISALLOWED_SRC);
 		return;
 	}
@@ -314,7 +349,9 @@ static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
 		wg_dp_to_ctrl(w, m, WG_CTRL_INNER_LOCAL);
 		return;
 	}
-	if (wg_allowedips_lookup(&w->gw->aips, &ipi.dst, &owner)) {
+	if (dst_owner != WG_ALLOWEDIPS_NONE) {
+		uint32_t owner = dst_owner;
+
 		/* To another peer: the gateway relays, as a router would. */
 		if (!wg_pkt_dec_ttl(ip, ipi.l3_len)) {
 			w->drops[WG_DROP_TTL_EXCEEDED]++;
@@ -384,6 +421,24 @@ static bool prepare(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt
 	return true;
 }
 
+/* An IPv4 packet's source, for fetching its allowed-IPs entry ahead (family 0 for
+ * anything else: IPv6 is looked up without it, and the packet is parsed properly later). */
+/* A decrypted packet's source and destination as wg_pkt_parse_ip will find them (no
+ * family if it will refuse the packet), for the burst's allowed-IPs lookup. */
+static void inner_addrs(const uint8_t *ip, uint32_t len, struct wg_ip *src, struct wg_ip *dst)
+{
+	src->family = dst->family = 0;
+	if (len >= 20 && ip[0] >> 4 == 4) {
+		src->family = dst->family = WG_AF_INET;
+		memcpy(src->addr, ip + 12, 4);
+		memcpy(dst->addr, ip + 16, 4);
+	} else if (len >= 40 && ip[0] >> 4 == 6) {
+		src->family = dst->family = WG_AF_INET6;
+		memcpy(src->addr, ip + 8, 16);
+		memcpy(dst->addr, ip + 24, 16);
+	}
+}
+
 /* The receive side of a keypair: its keys and indices, and the replay window around a
  * counter (the word with its bit, and the window's top). */
 static void prefetch_rx(const struct wg_gw_keypair *gkp, uint64_t counter)
@@ -409,7 +464,10 @@ static void decrypt(struct wg_worker *w, struct rx_burst *b, uint64_t now)
 	struct wg_pkt_info *pis[WG_BURST];
 	uint64_t counters[WG_BURST];
 	uint32_t slots[WG_BURST];
-	unsigned k = 0;
+	struct wg_ip addrs[2 * WG_BURST];          /* the sources, then the destinations */
+	const struct wg_ip *look[2 * WG_BURST];
+	uint32_t owners[2 * WG_BURST];
+	unsigned k = 0, ok[WG_BURST], n_ok = 0;
 
 	for (unsigned i = 0; i < b->n_dec; i++) {
 		const uint8_t *msg = rte_pktmbuf_mtod_offset(b->dec[i], const uint8_t *,
@@ -430,6 +488,7 @@ static void decrypt(struct wg_worker *w, struct rx_burst *b, uint64_t now)
 		if (prepare(w, b->dec[i], &b->dec_pi[i], found[i], &ops[k], &counters[k], now)) {
 			gkps[k] = found[i];
 			rte_prefetch0(gkps[k]->peer);
+			rte_prefetch0_write(&gkps[k]->peer->last_rx);
 			ms[k] = b->dec[i];
 			pis[k++] = &b->dec_pi[i];
 		}
@@ -457,8 +516,19 @@ static void decrypt(struct wg_worker *w, struct rx_burst *b, uint64_t now)
 			rte_pktmbuf_free(ms[i]);
 			continue;
 		}
-		inner(w, b, ms[i], gkps[i]->peer, ops[i].len, now);
+		inner_addrs(ops[i].buf, ops[i].len, &addrs[n_ok], &addrs[WG_BURST + n_ok]);
+		ok[n_ok++] = i;
 	}
+	/* The inner packets' sources (checked: does the sender own them?) and destinations
+	 * (relayed to another peer, or out to the LAN) in one walk of the tables. */
+	for (unsigned j = 0; j < n_ok; j++) {
+		look[j] = &addrs[j];
+		look[n_ok + j] = &addrs[WG_BURST + j];
+	}
+	wg_allowedips_lookup_burst(&w->gw->aips, look, owners, 2 * n_ok);
+	for (unsigned j = 0; j < n_ok; j++)
+		inner(w, b, ms[ok[j]], gkps[ok[j]]->peer, ops[ok[j]].len, owners[j],
+		      owners[n_ok + j], now);
 }
 
 void wg_dp_rx_burst(struct wg_worker *w, unsigned port, struct rte_mbuf **pkts, uint16_t n,

@@ -108,12 +108,15 @@ struct seal {
 	struct wg_peer_ep *ep;
 	uint64_t counter;
 	uint32_t inner_len;
+	bool looked_up;        /* the peer came from the allowed-IPs tables (not given) */
 };
 
-/* Route, size-check and key one inner packet (parsed unless `parsed` gives its parse);
- * false if it was dropped or handed off. */
+/* Route, size-check and key one inner packet (parsed unless `parsed` gives its parse, in
+ * which case `routed` is its destination's peer from the burst's lookup); false if it was
+ * dropped or handed off. */
 static bool pick_peer(struct wg_worker *w, struct rte_mbuf *m, const struct wg_pkt_info *parsed,
-		      struct wg_pkt_info *pi, struct wg_peer **peer_out)
+		      uint32_t routed, struct wg_pkt_info *pi, struct wg_peer **peer_out,
+		      bool *looked_up)
 {
 	struct wg_gw *gw = w->gw;
 	uint32_t id = wg_meta(m)->peer;
@@ -126,17 +129,19 @@ static bool pick_peer(struct wg_worker *w, struct rte_mbuf *m, const struct wg_p
 		return false;
 	}
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - pi->l3_len));
-	if (id == UINT32_MAX) {
-		if (!wg_allowedips_lookup(&gw->aips, &pi->dst, &id)) {
+	/* The peer's generation is taken (looked up) or checked (given) in the next stage,
+	 * once the peer's line is on its way. */
+	*looked_up = id == UINT32_MAX;
+	if (*looked_up) {
+		if (parsed)
+			id = routed;
+		else
+			wg_allowedips_lookup(&gw->aips, &pi->dst, &id);
+		if (id == WG_ALLOWEDIPS_NONE) {
 			w->drops[WG_DROP_NO_ROUTE]++;
 			wg_dp_icmp_error(w, m, WG_ICMP_NO_ROUTE, 0);
 			return false;
 		}
-		wg_meta(m)->gen = atomic_load_explicit(&gw->peers[id].gen, memory_order_acquire);
-	} else if (wg_meta(m)->gen != atomic_load_explicit(&gw->peers[id].gen,
-							    memory_order_acquire)) {
-		wg_drop(w, m, WG_DROP_PEER_GONE);   /* meant for a peer that has been removed */
-		return false;
 	}
 	if (pi->l3_len > gw->mtu) {
 		w->drops[WG_DROP_TOO_BIG]++;
@@ -210,8 +215,9 @@ static bool prepare(struct wg_worker *w, struct seal *s, struct wg_aead_op *op, 
 	}
 	d = rte_pktmbuf_mtod_offset(m, struct wg_msg_data *, outer - WG_MSG_DATA_HEADER_LEN);
 	memset(d->encrypted_packet + s->inner_len, 0, padded - s->inner_len);
-	memset(&d->header, 0, sizeof(d->header));
-	d->header.type = WG_MSG_DATA;
+	/* 4, or h4 for a session made by an obfuscated handshake (AmneziaWG) */
+	wg_put_le32((uint8_t *)&d->header,
+		    atomic_load_explicit(&gkp->kp.send_type, memory_order_relaxed));
 	wg_put_le32(d->receiver_index, gkp->kp.remote_index);
 	wg_put_le64(d->counter, counter);
 	*op = (struct wg_aead_op){ .key = gkp->kp.send_key, .buf = d->encrypted_packet,
@@ -368,7 +374,28 @@ void wg_dp_encrypt_parsed(struct wg_worker *w, struct rte_mbuf **pkts,
 	struct seal seals[WG_BURST], *ready[WG_BURST];
 	unsigned n_seals = 0, k = 0;
 
-	/* Stage 1: route each packet to its peer (and fetch the peer's line). */
+	uint32_t routed[WG_BURST];
+
+	/* Stage 0: the destinations' peers, looked up for the whole burst at once. */
+	if (pis) {
+		const struct wg_ip *dsts[WG_BURST];
+		uint32_t found[WG_BURST];
+		uint8_t at[WG_BURST];
+		unsigned n_look = 0;
+
+		for (uint16_t i = 0; i < n; i++) {
+			routed[i] = WG_ALLOWEDIPS_NONE;
+			if (wg_meta(pkts[i])->peer == UINT32_MAX) {
+				dsts[n_look] = &pis[i].dst;
+				at[n_look++] = (uint8_t)i;
+			}
+		}
+		if (n_look)
+			wg_allowedips_lookup_burst(&w->gw->aips, dsts, found, n_look);
+		for (unsigned j = 0; j < n_look; j++)
+			routed[at[j]] = found[j];
+	}
+	/* Stage 1: route each packet to its peer (and fetch the peer's lines). */
 	for (uint16_t i = 0; i < n; i++) {
 		struct wg_pkt_info pi;
 		struct seal *s = &seals[n_seals];
@@ -377,33 +404,50 @@ void wg_dp_encrypt_parsed(struct wg_worker *w, struct rte_mbuf **pkts,
 		if (rte_pktmbuf_data_len(s->m) == 0) {   /* a keepalive from the control lcore */
 			s->peer = &w->gw->peers[wg_meta(s->m)->peer];
 			s->inner_len = 0;
-		} else if (pick_peer(w, s->m, pis ? &pis[i] : NULL, &pi, &s->peer)) {
+			s->looked_up = false;
+		} else if (pick_peer(w, s->m, pis ? &pis[i] : NULL,
+				     pis ? routed[i] : WG_ALLOWEDIPS_NONE, &pi, &s->peer,
+				     &s->looked_up)) {
 			s->inner_len = pi.l3_len;
 		} else {
 			continue;
 		}
 		rte_prefetch0(s->peer);
+		rte_prefetch0_write(&s->peer->last_tx);
+		rte_prefetch0_write(&w->peer_stats[s->peer - w->gw->peers]);   /* = its id */
 		n_seals++;
 	}
-	/* Stage 2: the published keypair and endpoint (and fetch their lines). */
+	/* Stage 2: the peer's generation, published keypair and endpoint (and fetch the
+	 * keypair's and the endpoint's lines). */
 	for (unsigned i = 0; i < n_seals; i++) {
 		struct seal *s = &seals[i];
-		struct wg_gw_keypair *gkp = atomic_load_explicit(&s->peer->tx_kp,
-								 memory_order_acquire);
+		uint32_t gen = atomic_load_explicit(&s->peer->gen, memory_order_acquire);
 
-		if (gkp && !wg_timers_keypair_usable(gkp->kp.send_birth, 0, now))
-			gkp = NULL;
-		s->gkp = gkp;
+		if (s->looked_up) {
+			wg_meta(s->m)->gen = gen;
+		} else if (wg_meta(s->m)->gen != gen) {
+			wg_drop(w, s->m, WG_DROP_PEER_GONE);   /* for a peer removed meanwhile */
+			s->m = NULL;
+			s->gkp = NULL;
+			continue;
+		}
+		s->gkp = atomic_load_explicit(&s->peer->tx_kp, memory_order_acquire);
 		s->ep = atomic_load_explicit(&s->peer->ep, memory_order_acquire);
-		if (gkp)
-			rte_prefetch0_write(&gkp->kp.send_counter);
-		if (s->ep)
+		if (s->gkp)
+			rte_prefetch0_write(&s->gkp->kp.send_counter);
+		if (s->ep) {
 			rte_prefetch0(s->ep);
+			rte_prefetch0((const uint8_t *)s->ep + RTE_CACHE_LINE_SIZE);
+		}
 	}
+	for (unsigned i = 0; i < n_seals; i++)
+		if (seals[i].m && seals[i].gkp &&
+		    !wg_timers_keypair_usable(seals[i].gkp->kp.send_birth, 0, now))
+			seals[i].gkp = NULL;
 	/* Stage 3: nonces; stage 4: the messages' layout; then the burst's AEAD. */
 	claim_counters(seals, n_seals);
 	for (unsigned i = 0; i < n_seals; i++)
-		if (prepare(w, &seals[i], &ops[k], now))
+		if (seals[i].m && prepare(w, &seals[i], &ops[k], now))
 			ready[k++] = &seals[i];
 	wg_aead_encrypt_burst(w->aead, ops, k);
 	for (unsigned i = 0; i < k; i++) {

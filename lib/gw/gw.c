@@ -170,7 +170,10 @@ static int build(struct wg_gw *gw, const struct wg_gw_params *prm, char *err, si
 	char tag[16];
 
 	snprintf(tag, sizeof(tag), "wg%u", (unsigned)(wg_random_u32() % 100000));
-	gw->aips_max = gw->max_peers * 4 + 1024;
+	/* Second-level groups: IPv4 one per /24 holding longer prefixes (a pool of clients
+	 * numbered densely fills a /24 with 256 of them), IPv6 about as many for the last
+	 * byte of dense /128s plus the levels above. Each is 1 KiB per copy. */
+	gw->aips_max = prm->max_allowed_ips ? prm->max_allowed_ips : gw->max_peers * 2 + 1024;
 	if (!wg_aead_engine_supported((enum wg_aead_engine)gw->aead_engine)) {
 		snprintf(err, errlen, "the ChaCha20-Poly1305 engine %s cannot run on this CPU",
 			 wg_aead_engine_name((enum wg_aead_engine)gw->aead_engine));
@@ -186,7 +189,8 @@ static int build(struct wg_gw *gw, const struct wg_gw_params *prm, char *err, si
 					   RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (gw->pool == NULL || make_workers(gw, tag) != 0 || make_peer_table(gw, tag) != 0 ||
 	    wg_index_init(&gw->index, log2_ceil(gw->max_peers * 4)) != 0 ||
-	    wg_allowedips_init(&gw->aips, tag, gw->aips_max, gw->aips_max, 1024, 4096, gw->rcu,
+	    wg_allowedips_init(&gw->aips, tag, gw->max_peers, gw->aips_max, gw->aips_max,
+			       gw->aips_max / 64 + 1024, gw->aips_max / 64 + 4096, gw->rcu,
 			       SOCKET_ID_ANY) != 0 ||
 	    (gw->ratelimiter = wg_ratelimiter_create(8192)) == NULL ||
 	    (gw->retire = wg_retire_create()) == NULL ||
@@ -214,6 +218,9 @@ struct wg_gw *wg_gw_create(const struct wg_config *cfg, const struct wg_gw_param
 		return NULL;
 	}
 	gw->cfg = *cfg;   /* shallow: the peers array stays the caller's until create returns */
+	/* A configuration made by hand (tests, the benchmark) may leave obfs all zero:
+	 * that is plain WireGuard. One made by lib/config has been checked already. */
+	wg_obfs_normalize(&gw->cfg.obfs);
 	gw->n_workers = prm->n_workers ? prm->n_workers : 1;
 	if (gw->n_workers > WG_MAX_WORKERS)
 		gw->n_workers = WG_MAX_WORKERS;
@@ -242,6 +249,10 @@ struct wg_gw *wg_gw_create(const struct wg_config *cfg, const struct wg_gw_param
 	atomic_init(&gw->listen_port, cfg->listen_port);
 	if (build(gw, prm, err, errlen) != 0)
 		goto fail;
+	if (wg_gw_obfs_publish(gw) != 0) {
+		snprintf(err, errlen, "out of memory for the obfuscation parameters");
+		goto fail;
+	}
 	for (unsigned i = 0; i < cfg->n_peers; i++) {
 		char why[128];
 
@@ -273,7 +284,7 @@ void wg_gw_destroy(struct wg_gw *gw)
 	wg_ctl_destroy(gw->rpc);
 	free(gw->rpc_backend);
 	wg_gw_ports_stop(gw);
-	if (gw->peers && gw->aips.v4) {
+	if (gw->peers && gw->aips.owners) {
 		wg_allowedips_begin(&gw->aips);
 		for (uint32_t i = 0; i < gw->max_peers; i++)
 			if (atomic_load(&gw->peers[i].live))
@@ -314,6 +325,7 @@ void wg_gw_destroy(struct wg_gw *gw)
 	rte_ring_free(gw->hs_ring);
 	rte_ring_free(gw->hs_prio_ring);
 	rte_free(atomic_load(&gw->cookie_pub));
+	rte_free(atomic_load(&gw->obfs));
 	rte_ring_free(gw->event_ring);
 	for (unsigned p = 0; p < WG_MAX_PORTS; p++)
 		rte_ring_free(gw->ctrl_tx[p]);

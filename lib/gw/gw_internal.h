@@ -32,6 +32,7 @@
 #include "wg_index.h"
 #include "wg_pkt.h"
 #include "wg_noise.h"
+#include "wg_obfs.h"
 #include "wg_ratelimiter.h"
 #include "wg_timers.h"
 
@@ -88,6 +89,9 @@ struct wg_meta {
 	uint16_t port;         /* the port index (not DPDK id) it arrived on or leaves by */
 	uint16_t l3_off;       /* offset of the (outer) IP header */
 	uint16_t l4_off;
+	uint16_t hs_off;       /* a handshake: padding before the message (AmneziaWG) ... */
+	uint8_t hs_type;       /* ... its type (1..3) ... */
+	uint8_t hs_obfs;       /* ... and form (1: obfuscated), as the worker recognised them */
 };
 
 extern int wg_meta_offset;
@@ -146,6 +150,8 @@ struct wg_gw_keypair {
 	struct wg_peer *peer;
 	uint32_t peer_gen;            /* the generation of peer's slot the keypair belongs to */
 	_Atomic uint32_t confirmed;   /* responder: first data seen (an event was posted) */
+	bool obfuscated;              /* [ctrl] the form of the handshake that made it: its
+	                               * data messages carry kp.send_type = h4 */
 };
 
 struct wg_peer {
@@ -174,6 +180,8 @@ struct wg_peer {
 	bool ep_resolving;             /* the endpoint waits for its next hop's MAC */
 	bool init_waiting;             /* and so does an initiation */
 	uint16_t keepalive;
+	bool form_known;               /* the peer has sent an authenticated handshake ... */
+	bool obfuscated;               /* ... in this form, which our own initiations use */
 	struct rte_mbuf *staged[WG_STAGED_MAX];
 	unsigned n_staged;
 	struct wg_prefix *aips;
@@ -285,6 +293,8 @@ struct wg_gw {
 	struct wg_port ports[WG_MAX_PORTS];
 	unsigned n_ports;
 	_Atomic uint16_t listen_port;  /* [pub] */
+	_Atomic(struct wg_obfs *) obfs;   /* [pub] a copy of cfg.obfs, NULL when it is plain
+	                                   * WireGuard: what workers recognise (obfs.c) */
 	uint16_t mtu;                  /* tunnel MTU */
 	int aead_engine;               /* enum wg_aead_engine of every lcore's context */
 	struct rte_mempool *pool;
@@ -324,6 +334,7 @@ struct wg_gw {
 	struct wg_worker *workers;     /* [n_workers + 1]: the last is the control lcore's */
 	uint32_t timer_cursor;         /* [ctrl] round-robin over peers */
 	uint64_t hs_initiations_rx, hs_responses_rx, hs_cookies_rx, hs_sent;
+	uint64_t junk_sent;            /* AmneziaWG junk datagrams sent before initiations */
 	uint64_t hs_used;              /* handshake messages taken (response made, session
 	                                * begun, cookie stored) */
 	uint64_t local_used;           /* ARP and neighbour discovery for us, taken */
@@ -493,6 +504,25 @@ void wg_gw_events_begin(struct wg_gw *gw);
 void wg_gw_events_end(struct wg_gw *gw);
 /* Disable (sessions ended, staged packets dropped) or enable a peer. */
 void wg_gw_peer_set_disabled(struct wg_gw *gw, struct wg_peer *peer, bool disabled);
+/* obfs.c: AmneziaWG's obfuscation on the gateway (docs/obfuscation.md) */
+/* Publish gw->cfg.obfs for the workers (NULL when plain). 0, or -1 out of memory. */
+int wg_gw_obfs_publish(struct wg_gw *gw);
+/* Take new parameters (checked): published, and the data messages of obfuscated sessions
+ * take the new h4 at once. */
+int wg_gw_obfs_set(struct wg_gw *gw, const struct wg_obfs *o);
+/* The type field of message type t in a form, by the control lcore's parameters. */
+uint32_t wg_gw_obfs_type(const struct wg_gw *gw, unsigned t, bool obfuscated);
+/* The form of the initiations we send a peer: the one it last used, else obfuscated
+ * whenever obfuscation is configured. */
+bool wg_gw_obfs_peer_form(const struct wg_gw *gw, const struct wg_peer *peer);
+/* Send jc junk datagrams to ep (before an initiation in the obfuscated form). */
+void wg_gw_obfs_send_junk(struct wg_gw *gw, const struct wg_peer_ep *ep);
+/* A frame for a UDP payload of `len` bytes to ep, room left for the headers; NULL out of
+ * buffers. Fill the payload, then send: the headers (IPv6's checksum covers the payload)
+ * are written then; false (and freed) if no address of ep's family is ours. */
+struct rte_mbuf *wg_gw_frame_alloc(struct wg_gw *gw, const struct wg_peer_ep *ep, size_t len,
+				   uint8_t **payload);
+bool wg_gw_frame_send(struct wg_gw *gw, const struct wg_peer_ep *ep, struct rte_mbuf *m);
 
 /* apply.c: a parsed set request applied all or nothing (see the file). 0 or an errno. */
 struct wg_uapi_set;

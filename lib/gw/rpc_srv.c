@@ -42,6 +42,7 @@ static void be_device(void *ctx, struct wg_rpc_device *d)
 	d->listen_port = atomic_load_explicit(&gw->listen_port, memory_order_relaxed);
 	d->fwmark = gw->cfg.fwmark;
 	d->n_peers = gw->n_peers;
+	d->obfs = gw->cfg.obfs;
 }
 
 /* Peers in id order; consecutive indices resume where the last call stopped. */
@@ -252,6 +253,7 @@ static int be_stats(void *ctx, json_t *result, char *why, size_t whylen)
 			    json_integer((json_int_t)st.hs_responses_rx));
 	json_object_set_new(result, "cookie_replies_rx", json_integer((json_int_t)st.hs_cookies_rx));
 	json_object_set_new(result, "handshake_messages_tx", json_integer((json_int_t)st.hs_sent));
+	json_object_set_new(result, "junk_packets_tx", json_integer((json_int_t)st.junk_sent));
 	json_object_set_new(result, "peers", json_integer(st.peers));
 	json_object_set_new(result, "peers_with_session", json_integer(st.peers_with_session));
 	json_object_set_new(result, "peers_disabled", json_integer(gw->n_disabled));

@@ -91,8 +91,9 @@ void wg_gw_dump_stats(struct wg_gw *gw, FILE *out)
 
 	fprintf(out, "wgdp: statistics\n");
 	fprintf(out, "  handshakes: %" PRIu64 " initiations in, %" PRIu64 " responses in, %" PRIu64
-		" cookie replies in, %" PRIu64 " messages sent\n", gw->hs_initiations_rx,
-		gw->hs_responses_rx, gw->hs_cookies_rx, gw->hs_sent);
+		" cookie replies in, %" PRIu64 " messages sent, %" PRIu64 " junk packets sent\n",
+		gw->hs_initiations_rx, gw->hs_responses_rx, gw->hs_cookies_rx, gw->hs_sent,
+		gw->junk_sent);
 	for (unsigned i = 0; i < gw->n_workers; i++) {
 		snprintf(name, sizeof(name), "worker %u", i);
 		dump_worker(&gw->workers[i], name, out);
@@ -125,6 +126,7 @@ void wg_gw_get_stats(struct wg_gw *gw, struct wg_gw_stats *st)
 	st->hs_responses_rx = gw->hs_responses_rx;
 	st->hs_cookies_rx = gw->hs_cookies_rx;
 	st->hs_sent = gw->hs_sent;
+	st->junk_sent = gw->junk_sent;
 	st->hs_used = gw->hs_used;
 	st->local_used = gw->local_used;
 	st->under_load = atomic_load(&gw->under_load);

@@ -65,6 +65,7 @@ static void get_begin(struct wg_gw *gw, struct client *u)
 		.has_private_key = gw->dev.has_identity,
 		.listen_port = atomic_load_explicit(&gw->listen_port, memory_order_relaxed),
 		.fwmark = gw->cfg.fwmark,
+		.obfs = gw->cfg.obfs,
 	};
 
 	if (d.has_private_key)

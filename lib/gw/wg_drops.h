@@ -14,6 +14,8 @@
 	X(WG_BAD_TYPE,      "unknown WireGuard message type")                     \
 	X(WG_BAD_LENGTH,    "handshake message of the wrong length")              \
 	X(WG_BAD_MAC1,      "handshake message with a bad mac1")                  \
+	X(OBFS_JUNK,        "obfuscation on: no message of an accepted form (junk)") \
+	X(OBFS_PLAIN,       "plain WireGuard message while accept_plain is off")  \
 	X(UNKNOWN_INDEX,    "data message for an unknown receiver index")        \
 	X(KEY_EXPIRED,      "data message on an expired keypair")                \
 	X(REPLAY,           "replayed or too old counter")                       \

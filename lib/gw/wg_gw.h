@@ -22,6 +22,7 @@ struct wg_gw_params {
 	unsigned n_workers;        /* worker lcores (>= 1); the control lcore is extra */
 	bool single_lcore;         /* control and the only worker share one lcore */
 	uint32_t max_peers;        /* capacity of the peer table */
+	uint32_t max_allowed_ips;  /* allowed-IPs prefixes per family; 0: 2 per peer + 1024 */
 	uint32_t mbufs;            /* mbufs in the pool */
 	const char *aead_engine;   /* ChaCha20-Poly1305 engine by name (wg_aead.h); NULL:
 	                            * the configuration's */
@@ -77,6 +78,7 @@ struct wg_gw_stats {
 	uint64_t under_load_entered;
 	uint64_t drops[WG_DROP_COUNT];
 	uint64_t hs_initiations_rx, hs_responses_rx, hs_cookies_rx, hs_sent;
+	uint64_t junk_sent;            /* AmneziaWG junk datagrams sent before initiations */
 	uint64_t hs_used, local_used;  /* frames taken by the control lcore (not dropped) */
 	uint32_t peers, peers_with_session;
 };

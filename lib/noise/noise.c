@@ -210,6 +210,15 @@ enum wg_result wg_noise_create_initiation(struct wg_noise_device *dev,
 					  struct wg_msg_initiation *msg,
 					  const uint8_t timestamp[WG_TIMESTAMP_LEN], uint64_t now)
 {
+	return wg_noise_create_initiation_as(dev, peer, msg, timestamp, now, WG_MSG_INITIATION);
+}
+
+enum wg_result wg_noise_create_initiation_as(struct wg_noise_device *dev,
+					     struct wg_noise_peer *peer,
+					     struct wg_msg_initiation *msg,
+					     const uint8_t timestamp[WG_TIMESTAMP_LEN], uint64_t now,
+					     uint32_t type)
+{
 	struct wg_handshake hs = { .state = WG_HS_ZEROED };
 	uint8_t key[WG_KEY_LEN];
 	enum wg_result r = WG_ZERO_DH;
@@ -217,7 +226,7 @@ enum wg_result wg_noise_create_initiation(struct wg_noise_device *dev,
 	if (!dev->has_identity)
 		return WG_NO_KEY;
 	memset(msg, 0, sizeof(*msg));
-	msg->header.type = WG_MSG_INITIATION;
+	wg_put_le32((uint8_t *)&msg->header, type);   /* before the MACs, which cover it */
 	memcpy(hs.chaining_key, initial_chaining_key, WG_HASH_LEN);
 	wg_blake2s_2(hs.hash, initial_hash, WG_HASH_LEN, peer->remote_static, WG_KEY_LEN);
 
@@ -249,14 +258,15 @@ out:
 	return r;
 }
 
+/* The type field is compared whole (type and reserved bytes), as the MACs cover it. */
 static enum wg_result check_message(const struct wg_noise_device *dev, const void *msg,
-				    size_t len, size_t want, unsigned type)
+				    size_t len, size_t want, uint32_t type)
 {
 	if (len < want)
 		return WG_SHORT;
 	if (len > want)
 		return WG_LONG;
-	if (wg_msg_type(msg, len) != type)
+	if (wg_get_le32(msg) != type)
 		return WG_WRONG_TYPE;
 	if (!dev->has_identity)
 		return WG_NO_KEY;
@@ -279,11 +289,18 @@ enum wg_result wg_noise_consume_initiation(struct wg_noise_device *dev, const vo
 					   size_t len, uint64_t now,
 					   struct wg_noise_peer **peer_out)
 {
+	return wg_noise_consume_initiation_as(dev, buf, len, now, WG_MSG_INITIATION, peer_out);
+}
+
+enum wg_result wg_noise_consume_initiation_as(struct wg_noise_device *dev, const void *buf,
+					      size_t len, uint64_t now, uint32_t type,
+					      struct wg_noise_peer **peer_out)
+{
 	const struct wg_msg_initiation *msg = buf;
 	struct wg_handshake hs = { .state = WG_HS_ZEROED };
 	uint8_t key[WG_KEY_LEN], s[WG_KEY_LEN], t[WG_TIMESTAMP_LEN];
 	struct wg_noise_peer *peer = NULL;
-	enum wg_result r = check_message(dev, buf, len, WG_MSG_INITIATION_LEN, WG_MSG_INITIATION);
+	enum wg_result r = check_message(dev, buf, len, WG_MSG_INITIATION_LEN, type);
 
 	if (r != WG_OK)
 		return r;
@@ -337,6 +354,13 @@ enum wg_result wg_noise_create_response(struct wg_noise_device *dev,
 					struct wg_noise_peer *peer,
 					struct wg_msg_response *msg, uint64_t now)
 {
+	return wg_noise_create_response_as(dev, peer, msg, now, WG_MSG_RESPONSE);
+}
+
+enum wg_result wg_noise_create_response_as(struct wg_noise_device *dev,
+					   struct wg_noise_peer *peer,
+					   struct wg_msg_response *msg, uint64_t now, uint32_t type)
+{
 	struct wg_handshake *hs = &peer->hs;
 	uint8_t key[WG_KEY_LEN];
 	enum wg_result r = WG_ZERO_DH;
@@ -344,7 +368,7 @@ enum wg_result wg_noise_create_response(struct wg_noise_device *dev,
 	if (hs->state != WG_HS_CONSUMED_INITIATION)
 		return WG_BAD_STATE;
 	memset(msg, 0, sizeof(*msg));
-	msg->header.type = WG_MSG_RESPONSE;
+	wg_put_le32((uint8_t *)&msg->header, type);   /* before the MACs, which cover it */
 	wg_put_le32(msg->receiver_index, hs->remote_index);
 
 	/* e */
@@ -373,15 +397,136 @@ out:
 	return r;
 }
 
+void wg_noise_identity_get(const struct wg_noise_device *dev, struct wg_noise_identity *id)
+{
+	memcpy(id->static_private, dev->static_private, WG_KEY_LEN);
+	memcpy(id->responder_hash, dev->responder_hash, WG_HASH_LEN);
+	id->has_identity = dev->has_identity;
+}
+
+enum wg_result wg_noise_prepare_response(const struct wg_noise_identity *id, const void *buf,
+					 size_t len, uint32_t type,
+					 struct wg_noise_prepared *out)
+{
+	const struct wg_msg_initiation *msg = buf;
+	uint8_t key[WG_KEY_LEN], ss[WG_KEY_LEN], e_priv[WG_KEY_LEN];
+	uint8_t *ck = out->chaining_key, *h = out->hash;
+	enum wg_result r;
+
+	memset(out, 0, sizeof(*out));
+	r = len < WG_MSG_INITIATION_LEN ? WG_SHORT : len > WG_MSG_INITIATION_LEN ? WG_LONG :
+		wg_get_le32(buf) != type ? WG_WRONG_TYPE : !id->has_identity ? WG_NO_KEY : WG_OK;
+	if (r != WG_OK)
+		goto out;
+	memcpy(ck, initial_chaining_key, WG_HASH_LEN);
+	memcpy(h, id->responder_hash, WG_HASH_LEN);
+	/* The initiation, as consume_initiation takes it. e */
+	memcpy(out->remote_ephemeral, msg->unencrypted_ephemeral, WG_KEY_LEN);
+	mix_ephemeral(ck, h, out->remote_ephemeral);
+	/* es */
+	r = WG_ZERO_DH;
+	if (!mix_dh(ck, key, id->static_private, out->remote_ephemeral))
+		goto out;
+	/* s */
+	r = WG_DECRYPT;
+	if (!open_and_hash(out->initiator_static, msg->encrypted_static, WG_KEY_LEN, key, h))
+		goto out;
+	/* ss: computed here, not taken from the peer (no peer is read on this side) */
+	r = WG_ZERO_DH;
+	if (wg_x25519(ss, id->static_private, out->initiator_static) != 0 ||
+	    !mix_precomputed(ck, key, ss))
+		goto out;
+	/* {t} */
+	r = WG_DECRYPT;
+	if (!open_and_hash(out->timestamp, msg->encrypted_timestamp, WG_TIMESTAMP_LEN, key, h))
+		goto out;
+	/* The response, as create_response makes it, up to the preshared key. e */
+	wg_x25519_generate(e_priv, out->response_ephemeral);
+	mix_ephemeral(ck, h, out->response_ephemeral);
+	/* ee, se */
+	r = WG_ZERO_DH;
+	if (!mix_dh(ck, NULL, e_priv, out->remote_ephemeral) ||
+	    !mix_dh(ck, NULL, e_priv, out->initiator_static))
+		goto out;
+	r = WG_OK;
+out:
+	wg_wipe(key, sizeof(key));
+	wg_wipe(ss, sizeof(ss));
+	wg_wipe(e_priv, sizeof(e_priv));
+	if (r != WG_OK)
+		wg_wipe(out, sizeof(*out));
+	out->result = r;
+	return r;
+}
+
+enum wg_result wg_noise_answer_prepared(struct wg_noise_device *dev,
+					const struct wg_noise_prepared *p, const void *buf,
+					size_t len, uint32_t type, uint64_t now,
+					struct wg_msg_response *resp, uint32_t resp_type,
+					struct wg_noise_peer **peer_out)
+{
+	const struct wg_msg_initiation *msg = buf;
+	struct wg_handshake hs = { .state = WG_HS_ZEROED };
+	uint8_t key[WG_KEY_LEN];
+	struct wg_noise_peer *peer;
+	enum wg_result r = check_message(dev, buf, len, WG_MSG_INITIATION_LEN, type);
+
+	if (r != WG_OK)
+		return r;
+	if (p->result != WG_OK)
+		return p->result;
+	if (memcmp(p->remote_ephemeral, msg->unencrypted_ephemeral, WG_KEY_LEN) != 0)
+		return WG_BAD_STATE;   /* prepared from another message */
+	peer = dev->cb->peer_by_key(dev->cb_ctx, p->initiator_static);
+	if (peer == NULL)
+		return WG_UNKNOWN_PEER;
+	r = check_replay(peer, p->timestamp, now);
+	if (r != WG_OK)
+		return r;
+
+	/* Accepted: replace whatever handshake the peer had. */
+	wg_noise_handshake_clear(dev, peer);
+	memcpy(peer->latest_timestamp, p->timestamp, WG_TIMESTAMP_LEN);
+	peer->last_initiation_consumed = now ? now : 1;
+	memcpy(hs.remote_ephemeral, p->remote_ephemeral, WG_KEY_LEN);
+	memcpy(hs.chaining_key, p->chaining_key, WG_HASH_LEN);
+	memcpy(hs.hash, p->hash, WG_HASH_LEN);
+	hs.remote_index = wg_get_le32(msg->sender_index);
+
+	memset(resp, 0, sizeof(*resp));
+	wg_put_le32((uint8_t *)&resp->header, resp_type);   /* before the MACs */
+	wg_put_le32(resp->receiver_index, hs.remote_index);
+	memcpy(resp->unencrypted_ephemeral, p->response_ephemeral, WG_KEY_LEN);
+	/* psk */
+	mix_psk(hs.chaining_key, hs.hash, key, peer->preshared_key);
+	/* {} */
+	seal_and_hash(resp->encrypted_nothing, NULL, 0, key, hs.hash);
+	hs.state = WG_HS_CREATED_RESPONSE;
+	peer->hs = hs;
+	wg_put_le32(resp->sender_index, handshake_new_index(dev, peer));
+	wg_cookie_add_macs(&peer->cookie, resp, sizeof(*resp), now);
+	*peer_out = peer;
+	wg_wipe(key, sizeof(key));
+	wg_wipe(&hs, sizeof(hs));
+	return WG_OK;
+}
+
 enum wg_result wg_noise_consume_response(struct wg_noise_device *dev, const void *buf,
 					 size_t len, struct wg_noise_peer **peer_out)
+{
+	return wg_noise_consume_response_as(dev, buf, len, WG_MSG_RESPONSE, peer_out);
+}
+
+enum wg_result wg_noise_consume_response_as(struct wg_noise_device *dev, const void *buf,
+					    size_t len, uint32_t type,
+					    struct wg_noise_peer **peer_out)
 {
 	const struct wg_msg_response *msg = buf;
 	struct wg_handshake hs;
 	uint8_t key[WG_KEY_LEN];
 	struct wg_noise_peer *peer;
 	uint32_t receiver;
-	enum wg_result r = check_message(dev, buf, len, WG_MSG_RESPONSE_LEN, WG_MSG_RESPONSE);
+	enum wg_result r = check_message(dev, buf, len, WG_MSG_RESPONSE_LEN, type);
 
 	if (r != WG_OK)
 		return r;
@@ -442,6 +587,7 @@ enum wg_result wg_noise_begin_session(struct wg_noise_peer *peer, struct wg_keyp
 	kp->local_index = hs->local_index;
 	kp->remote_index = hs->remote_index;
 	kp->initiator = kp->send_initiator = initiator;
+	atomic_init(&kp->send_type, WG_MSG_DATA);
 	kp->peer = peer;
 	/* The index now belongs to the keypair, not to a handshake. */
 	handshake_zero(hs);

@@ -295,3 +295,59 @@ int rpc_remove_peers(const struct wg_rpc_backend *be, const json_t *params, json
 	}
 	return finish(be, &s, rc, validate_only, true, result, e);
 }
+
+/* SetObfuscation (wgdp): AmneziaWG's parameters, each optional, as the UAPI keys of the
+ * same names; the gateway checks the result against its rules and its MTU. */
+int rpc_set_obfuscation(const struct wg_rpc_backend *be, const json_t *params,
+			json_t **result, struct rpc_err *e)
+{
+	static const char *const names[] = { "jc", "jmin", "jmax", "s1", "s2", "h1", "h2", "h3",
+		"h4", "accept_plain", "validate_only", NULL };
+	static const uint64_t max[] = { WG_OBFS_JC_MAX, UINT16_MAX, UINT16_MAX, UINT16_MAX,
+		UINT16_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX };
+	struct wg_uapi_set s;
+	struct wg_obfs *o = &s.obfs;
+	char why[WG_RPC_WHY_LEN] = "";
+	bool validate_only, given;
+	uint64_t v;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	if (rpc_only(params, names, "", e) ||
+	    rpc_opt_bool(json_object_get(params, "validate_only"), "validate_only",
+			 &validate_only, e))
+		return -1;
+	for (unsigned k = 0; k < WG_UAPI_ACCEPT_PLAIN; k++) {
+		uint16_t *f[] = { &o->jc, &o->jmin, &o->jmax, &o->s1, &o->s2 };
+
+		if (rpc_opt_uint(json_object_get(params, names[k]), names[k], max[k], &given, &v, e))
+			return -1;
+		if (!given)
+			continue;
+		s.obfs_has |= 1u << k;
+		if (k >= WG_UAPI_H1)
+			o->h[k - WG_UAPI_H1] = (uint32_t)v;
+		else
+			*f[k] = (uint16_t)v;
+	}
+	if (json_object_get(params, "accept_plain")) {
+		if (rpc_opt_bool(json_object_get(params, "accept_plain"), "accept_plain",
+				 &o->accept_plain, e))
+			return -1;
+		s.obfs_has |= 1u << WG_UAPI_ACCEPT_PLAIN;
+	}
+	if (s.obfs_has) {
+		if (!validate_only)
+			rc = be->apply(be->ctx, &s, why, sizeof(why));
+		else
+			rc = be->validate ? be->validate(be->ctx, &s, why, sizeof(why)) : 0;
+		if (rc != 0) {
+			rpc_fail(e, WG_RPC_SERVER_ERROR, NULL, "could not configure device: %s",
+				 why[0] ? why : strerror(rc));
+			e->sys_errno = rc;
+			return -1;
+		}
+	}
+	*result = json_pack("{s:b}", "ok", !validate_only);
+	return *result ? 0 : out_of_memory(e);
+}

@@ -69,6 +69,16 @@ static json_t *peer_json(const struct wg_uapi_peer_info *pi)
 			 "enabled", !pi->disabled);
 }
 
+static json_t *obfs_json(const struct wg_obfs *o)
+{
+	return json_pack("{s:b, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:b}",
+			 "enabled", wg_obfs_enabled(o), "jc", o->jc, "jmin", o->jmin,
+			 "jmax", o->jmax, "s1", o->s1, "s2", o->s2,
+			 "h1", (json_int_t)o->h[0], "h2", (json_int_t)o->h[1],
+			 "h3", (json_int_t)o->h[2], "h4", (json_int_t)o->h[3],
+			 "accept_plain", o->accept_plain);
+}
+
 int rpc_get_device_info(const struct wg_rpc_backend *be, const json_t *params,
 			json_t **result, struct rpc_err *e)
 {
@@ -82,15 +92,18 @@ int rpc_get_device_info(const struct wg_rpc_backend *be, const json_t *params,
 	d.name[sizeof(d.name) - 1] = '\0';
 	if (d.has_public_key)
 		wg_key_to_base64(key, d.public_key);
+	wg_obfs_normalize(&d.obfs);
 	/* wg-api's Device; firewall_mark is omitempty there too. "type" says which
-	 * implementation answers, as wgctrl's "Linux kernel" / "userspace" do. */
-	*result = json_pack("{s:{s:s, s:s, s:s?, s:i, s:o*, s:I}}", "device",
+	 * implementation answers, as wgctrl's "Linux kernel" / "userspace" do. "obfuscation"
+	 * is wgdp's: AmneziaWG's parameters under amneziawg-go's names. */
+	*result = json_pack("{s:{s:s, s:s, s:s?, s:i, s:o*, s:I, s:o}}", "device",
 			    "name", d.name,
 			    "type", "wgdp",
 			    "public_key", d.has_public_key ? key : NULL,
 			    "listen_port", (int)d.listen_port,
 			    "firewall_mark", d.fwmark ? json_integer(d.fwmark) : NULL,
-			    "num_peers", count(d.n_peers));
+			    "num_peers", count(d.n_peers),
+			    "obfuscation", obfs_json(&d.obfs));
 	return *result ? 0 : out_of_memory(e);
 }
 

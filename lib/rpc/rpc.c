@@ -27,6 +27,7 @@ static const struct method METHODS[] = {
 	/* wgdp */
 	{ "AddPeers",      rpc_add_peers },
 	{ "RemovePeers",   rpc_remove_peers },
+	{ "SetObfuscation", rpc_set_obfuscation },
 	{ "GetStats",      rpc_get_stats },
 	{ "GetLcores",     rpc_get_lcores },
 	{ "GetEvents",     rpc_get_events },

@@ -92,6 +92,8 @@ int rpc_get_lcores(const struct wg_rpc_backend *be, const json_t *params, json_t
 		   struct rpc_err *e);
 int rpc_add_peer(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
 		 struct rpc_err *e);
+int rpc_set_obfuscation(const struct wg_rpc_backend *be, const json_t *params,
+			json_t **result, struct rpc_err *e);
 int rpc_add_peers(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
 		  struct rpc_err *e);
 int rpc_remove_peer(const struct wg_rpc_backend *be, const json_t *params, json_t **result,

@@ -52,6 +52,7 @@ struct wg_rpc_device {
 	uint16_t listen_port;
 	uint32_t fwmark;                /* 0: off */
 	uint64_t n_peers;
+	struct wg_obfs obfs;            /* AmneziaWG's parameters (all zero: plain) */
 };
 
 /*
@@ -70,7 +71,8 @@ struct wg_rpc_backend {
 	int (*peer_at)(void *ctx, uint64_t index, struct wg_uapi_peer_info *pi);
 	/* The peer with this public key: 0, or ENOENT. */
 	int (*peer_get)(void *ctx, const uint8_t key[WG_KEY_LEN], struct wg_uapi_peer_info *pi);
-	/* Apply a change all or nothing (peers only: no device fields, no replace_peers).
+	/* Apply a change all or nothing (peers, or SetObfuscation's obfs_has keys; no other
+	 * device fields, no replace_peers).
 	 * 0, or a positive errno with a reason in why[] and nothing changed. */
 	int (*apply)(void *ctx, const struct wg_uapi_set *s, char *why, size_t whylen);
 	/* Would apply succeed (room in the tables, ...)? For validate_only; NULL: the

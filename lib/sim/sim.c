@@ -334,6 +334,8 @@ static int make_gateway(struct wg_sim *s, const struct wg_sim_params *p, char *e
 		snprintf(err, errlen, "out of memory for the configuration");
 		return -1;
 	}
+	if (p->obfs)
+		cfg.obfs = *p->obfs;
 	if (p->socket_dir) {
 		snprintf(cfg.uapi_socket, sizeof(cfg.uapi_socket), "%s/uapi.sock", p->socket_dir);
 		snprintf(cfg.jsonrpc_socket, sizeof(cfg.jsonrpc_socket), "%s/rpc.sock",
@@ -446,6 +448,14 @@ struct wg_sim *wg_sim_create(const struct wg_sim_params *p, char *err, size_t er
 		return NULL;
 	}
 	s->outer6_every = p->outer6_every;
+	wg_obfs_default(&s->obfs);
+	if (p->obfs) {
+		s->obfs = *p->obfs;
+		wg_obfs_normalize(&s->obfs);
+		s->obfs.accept_plain = false;   /* a client speaks one form */
+		s->obfs_on = true;
+		s->plain_every = p->plain_every;
+	}
 	s->now = wg_gw_now();
 	s->ts_sec = (uint64_t)time(NULL);
 	wg_x25519_generate(s->gw_private, s->gw_public);

@@ -15,7 +15,7 @@
 #include "wg_pkt.h"
 
 #define HS_CHUNK  32      /* initiations in flight at once: below the gateway's load mark */
-#define HS_ROUNDS 16      /* polls to wait for the responses of one chunk */
+#define HS_ROUNDS 64      /* polls without a response before a chunk gives up */
 
 /* ---- the protocol core's callbacks: one peer, one handshake index ---- */
 
@@ -240,6 +240,29 @@ static enum wg_sim_rx_status open_data(struct wg_sim *s, struct sim_client *c,
 	return WG_SIM_RX_OK;
 }
 
+bool wg_sim_client_obfuscated(const struct wg_sim *s, unsigned k)
+{
+	return s->obfs_on && !(s->plain_every && k % s->plain_every == s->plain_every - 1);
+}
+
+/* A message as client k reads it: its type (0: none of the client's form), the padding
+ * of an obfuscated handshake stripped off. */
+static unsigned client_view(const struct wg_sim *s, int k, const uint8_t **msg, size_t *len)
+{
+	size_t off;
+	bool obfs;
+	unsigned t;
+
+	if (k < 0 || !wg_sim_client_obfuscated(s, (unsigned)k))
+		return wg_msg_type(*msg, *len);
+	t = wg_obfs_classify(&s->obfs, *msg, *len, &off, &obfs);
+	if (t < WG_MSG_INITIATION || t > WG_MSG_DATA || !obfs)
+		return 0;
+	*msg += off;
+	*len -= off;
+	return t;
+}
+
 enum wg_sim_rx_status wg_sim_client_receive(struct wg_sim *s, const struct rte_mbuf *m,
 					    struct wg_sim_rx *rx)
 {
@@ -249,9 +272,11 @@ enum wg_sim_rx_status wg_sim_client_receive(struct wg_sim *s, const struct rte_m
 	int k;
 
 	memset(rx, 0, offsetof(struct wg_sim_rx, data));
-	if (msg == NULL || pi.sport != WG_SIM_LISTEN_PORT || (rx->type = wg_msg_type(msg, len)) == 0)
+	if (msg == NULL || pi.sport != WG_SIM_LISTEN_PORT)
 		return WG_SIM_RX_NOT_WG;
 	k = client_of(s, rte_pktmbuf_mtod(m, const uint8_t *));
+	if ((rx->type = client_view(s, k, &msg, &len)) == 0)
+		return WG_SIM_RX_NOT_WG;
 	if (k < 0 || !outer_ok(s, (unsigned)k, &pi, rte_pktmbuf_mtod(m, const uint8_t *)))
 		return WG_SIM_RX_BAD_OUTER;
 	rx->client = (unsigned)k;
@@ -296,8 +321,7 @@ static struct rte_mbuf *data_frame(struct wg_sim *s, unsigned k, const uint8_t *
 	sim_client_outer(s, k, f, msg_len);
 	msg = f + hdr;
 	counter = atomic_fetch_add(&kp->send_counter, 1);
-	memset(msg, 0, WG_MSG_DATA_HEADER_LEN);
-	msg[0] = WG_MSG_DATA;
+	wg_put_le32(msg, wg_sim_client_obfuscated(s, k) ? s->obfs.h[3] : WG_MSG_DATA);
 	wg_put_le32(msg + 4, kp->remote_index);
 	wg_put_le64(msg + 8, counter);
 	if (len)
@@ -375,6 +399,17 @@ struct rte_mbuf *wg_sim_client_initiation(struct wg_sim *s, unsigned k)
 	/* One second per initiation keeps each client's timestamps strictly increasing
 	 * however fast the simulated clock runs. */
 	wg_tai64n(ts, s->ts_sec + ++c->handshakes, 0);
+	if (wg_sim_client_obfuscated(s, k)) {
+		/* AmneziaWG: h1 in the type field (under the MACs), s1 random bytes in front. */
+		uint8_t buf[WG_OBFS_MSG_MAX(WG_SIM_MTU)];
+
+		if (wg_noise_create_initiation_as(&c->dev, &c->peer, &init, ts, s->now,
+						  s->obfs.h[0]) != WG_OK)
+			return NULL;
+		wg_random(buf, s->obfs.s1);
+		memcpy(buf + s->obfs.s1, &init, sizeof(init));
+		return wg_sim_client_udp_frame(s, k, buf, s->obfs.s1 + sizeof(init));
+	}
 	if (wg_noise_create_initiation(&c->dev, &c->peer, &init, ts, s->now) != WG_OK)
 		return NULL;
 	return wg_sim_client_udp_frame(s, k, &init, sizeof(init));
@@ -387,15 +422,20 @@ static bool consume_response(struct wg_sim *s, unsigned k, const uint8_t *msg, s
 	struct wg_noise_peer *peer;
 	struct wg_keypair *kp, *retired[3];
 
-	if (wg_noise_consume_response(&c->dev, msg, len, &peer) != WG_OK ||
+	if (wg_noise_consume_response_as(&c->dev, msg, len, wg_sim_client_obfuscated(s, k) ?
+					 s->obfs.h[1] : WG_MSG_RESPONSE, &peer) != WG_OK ||
 	    (kp = free_keypair(c)) == NULL || wg_noise_begin_session(peer, kp, s->now) != WG_OK)
 		return false;
 	retire(retired, wg_keypairs_add(&c->peer.keypairs, kp, retired));
 	return true;
 }
 
-/* Take the responses that came out; anything else is counted and freed. */
-static unsigned take_responses(struct wg_sim *s, bool *answered, unsigned first, unsigned n)
+/* Take the responses that came out. A cookie reply (the gateway is under load) is what
+ * a real client takes too: it keeps the cookie and its next initiation, made here at once,
+ * carries mac2; the new initiations go to again[] (*n_again of them). Anything else is
+ * counted and freed. */
+static unsigned take_responses(struct wg_sim *s, bool *answered, unsigned first, unsigned n,
+			       struct rte_mbuf **again, unsigned *n_again)
 {
 	struct rte_mbuf *m[64];
 	struct wg_sim_rx rx;
@@ -406,13 +446,20 @@ static unsigned take_responses(struct wg_sim *s, bool *answered, unsigned first,
 			struct wg_pkt_info pi;
 			size_t len;
 			const uint8_t *msg = sim_wg_payload(m[i], &pi, &len);
+			bool ours = wg_sim_client_receive(s, m[i], &rx) == WG_SIM_RX_HANDSHAKE &&
+				    rx.client >= first && rx.client < first + n &&
+				    !answered[rx.client - first];
 
-			if (wg_sim_client_receive(s, m[i], &rx) == WG_SIM_RX_HANDSHAKE &&
-			    rx.type == WG_MSG_RESPONSE && rx.client >= first &&
-			    rx.client < first + n && !answered[rx.client - first] &&
+			if (ours && rx.type == WG_MSG_RESPONSE &&
+			    client_view(s, (int)rx.client, &msg, &len) == WG_MSG_RESPONSE &&
 			    consume_response(s, rx.client, msg, len)) {
 				answered[rx.client - first] = true;
 				got++;
+			} else if (ours && rx.type == WG_MSG_COOKIE_REPLY && *n_again < HS_CHUNK &&
+				   wg_sim_client_take_cookie(s, rx.client, m[i]) &&
+				   (again[*n_again] = wg_sim_client_initiation(s, rx.client)) != NULL) {
+				(*n_again)++;
+				s->counters.hs_cookies++;
 			} else {
 				s->counters.hs_unexpected++;
 			}
@@ -452,9 +499,16 @@ static unsigned handshake_chunk(struct wg_sim *s, unsigned first, unsigned n)
 		if ((m[made] = wg_sim_client_initiation(s, first + i)) != NULL)
 			made++;
 	wg_sim_inject(s, WG_SIM_WAN, m, made);
-	for (unsigned r = 0; r < HS_ROUNDS && got < made; r++) {
+	/* The control loop serves handshakes in slices of time: poll until every response is
+	 * in, or nothing has come for HS_ROUNDS polls. */
+	for (unsigned quiet = 0; quiet < HS_ROUNDS && got < made;) {
+		unsigned more, n_again = 0;
+
 		wg_sim_poll(s);
-		got += take_responses(s, answered, first, n);
+		more = take_responses(s, answered, first, n, m, &n_again);
+		wg_sim_inject(s, WG_SIM_WAN, m, n_again);
+		got += more;
+		quiet = more || n_again ? 0 : quiet + 1;
 	}
 	confirm(s, answered, first, n);
 	return got;
@@ -554,6 +608,7 @@ bool wg_sim_client_take_cookie(struct wg_sim *s, unsigned k, const struct rte_mb
 	const uint8_t *msg = sim_wg_payload(m, &pi, &len);
 
 	return msg && k < s->n_clients &&
+		client_view(s, (int)k, &msg, &len) == WG_MSG_COOKIE_REPLY &&
 		wg_cookie_consume_reply(&s->clients[k].peer.cookie, msg, len, s->now) == WG_OK;
 }
 

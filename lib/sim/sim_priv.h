@@ -58,6 +58,9 @@ struct wg_sim {
 	unsigned n_clients;
 	unsigned n_configured;              /* clients [0, n_configured) are the gateway's peers */
 	unsigned outer6_every;
+	bool obfs_on;                       /* clients speak AmneziaWG (but plain_every's) */
+	struct wg_obfs obfs;                /* the gateway's parameters, accept_plain off */
+	unsigned plain_every;
 	struct wg_aead *aead;
 	uint8_t gw_private[WG_KEY_LEN];     /* made here, so clients know the gateway first */
 	uint8_t gw_public[WG_KEY_LEN];

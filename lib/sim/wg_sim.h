@@ -69,6 +69,10 @@ struct wg_sim_params {
 	                              * and its JSON-RPC socket (DIR/rpc.sock) */
 	const char *aead_engine;     /* the gateway's ChaCha20-Poly1305 engine by name; NULL:
 	                              * $WGDP_AEAD_ENGINE, else auto */
+	const struct wg_obfs *obfs;  /* the gateway's AmneziaWG parameters (checked by the
+	                              * caller), which the clients use too; NULL: plain */
+	unsigned plain_every;        /* with obfs: client k speaks plain WireGuard if
+	                              * k % n == n - 1; 0 = none does */
 };
 
 /* Harness counters: what it did on its own and what it could not do. */
@@ -78,6 +82,8 @@ struct wg_sim_counters {
 	uint64_t capture_full;               /* frames dropped by a full capture buffer */
 	uint64_t hs_unexpected;              /* frames seen during a handshake that were not
 	                                      * the response being waited for (freed) */
+	uint64_t hs_cookies;                 /* cookie replies taken during a handshake (the
+	                                      * initiation was made again with mac2) */
 	uint64_t worker_cycles, control_cycles;  /* TSC spent in the gateway's polls */
 	uint64_t freed_published;            /* keypairs or endpoints the gateway freed while
 	                                      * a peer still published them (must stay 0) */
@@ -198,6 +204,8 @@ void wg_sim_free(struct rte_mbuf **m, unsigned n);
 unsigned wg_sim_handshake(struct wg_sim *s, unsigned first, unsigned n);
 unsigned wg_sim_handshake_all(struct wg_sim *s);
 bool wg_sim_client_has_session(const struct wg_sim *s, unsigned k);
+/* Does client k speak AmneziaWG's obfuscated form (params obfs, plain_every)? */
+bool wg_sim_client_obfuscated(const struct wg_sim *s, unsigned k);
 
 /* What the gateway sent, as the client it was for sees it. */
 enum wg_sim_rx_status {

@@ -12,6 +12,23 @@
 #include "wg_crypto.h"
 #include "wg_uapi.h"
 
+static int format_obfs(struct wg_uapi_buf *b, const struct wg_obfs *o)
+{
+	const char *names[] = { "jc", "jmin", "jmax", "s1", "s2" };
+	const unsigned v[] = { o->jc, o->jmin, o->jmax, o->s1, o->s2 };
+	int err = 0;
+
+	for (unsigned i = 0; i < 5 && !err; i++)
+		if (v[i])
+			err = uapi_printf(b, "%s=%u\n", names[i], v[i]);
+	for (unsigned i = 0; i < 4 && !err; i++)
+		if (o->h[i] != i + 1 && o->h[i] != 0)
+			err = uapi_printf(b, "h%u=%" PRIu32 "\n", i + 1, o->h[i]);
+	if (!err && o->accept_plain)
+		err = uapi_printf(b, "accept_plain=true\n");
+	return err;
+}
+
 int wg_uapi_format_device(struct wg_uapi_buf *b, const struct wg_uapi_device *d)
 {
 	int err = 0;
@@ -23,6 +40,11 @@ int wg_uapi_format_device(struct wg_uapi_buf *b, const struct wg_uapi_device *d)
 		err = uapi_printf(b, "listen_port=%u\n", (unsigned)d->listen_port);
 	if (!err && d->fwmark)
 		err = uapi_printf(b, "fwmark=%" PRIu32 "\n", d->fwmark);
+	/* AmneziaWG's keys as amneziawg-go writes them (values that differ from plain
+	 * WireGuard), with the device's keys: `wg` skips keys it does not know, so `wg show`,
+	 * `showconf` and `syncconf` go on as before; an awg-style client reads them. */
+	if (!err)
+		err = format_obfs(b, &d->obfs);
 	return err;
 }
 

@@ -118,6 +118,75 @@ static int fwmark(struct parser *p, const char *v, size_t n)
 	return 0;
 }
 
+/* AmneziaWG's keys. amneziawg-go reads jc..s2 as signed ints and h1..h4 as 32-bit unsigned;
+ * we read all as digits (a negative size means nothing) and leave the rules between them to
+ * the applier, which knows the MTU (lib/obfs). */
+static const char *const obfs_names[WG_UAPI_OBFS_KEYS] = {
+	"jc", "jmin", "jmax", "s1", "s2", "h1", "h2", "h3", "h4", "accept_plain",
+};
+
+static int obfs_value(struct parser *p, const char *v, size_t n, enum wg_uapi_obfs_key k)
+{
+	struct wg_obfs *o = &p->s->obfs;
+	uint64_t max = k >= WG_UAPI_H1 ? UINT32_MAX : k == WG_UAPI_JC ? WG_OBFS_JC_MAX : UINT16_MAX;
+	uint64_t x;
+
+	if (k == WG_UAPI_ACCEPT_PLAIN) {
+		if (!is(v, n, "true") && !is(v, n, "false"))
+			return refuse(p, EINVAL, obfs_names[k], "true or false");
+		o->accept_plain = is(v, n, "true");
+	} else if (!number(v, n, max, &x)) {
+		return refuse(p, EINVAL, obfs_names[k], k >= WG_UAPI_H1 ? "not a number 0..4294967295" :
+			      k == WG_UAPI_JC ? "not a number 0..128" : "not a number 0..65535");
+	} else if (k >= WG_UAPI_H1) {
+		o->h[k - WG_UAPI_H1] = (uint32_t)x;
+	} else {
+		uint16_t *f[] = { &o->jc, &o->jmin, &o->jmax, &o->s1, &o->s2 };
+
+		*f[k] = (uint16_t)x;
+	}
+	p->s->obfs_has |= 1u << k;
+	return 0;
+}
+
+#define OBFS_KEY(fn, k) \
+	static int fn(struct parser *p, const char *v, size_t n) { return obfs_value(p, v, n, k); }
+OBFS_KEY(obfs_jc, WG_UAPI_JC)
+OBFS_KEY(obfs_jmin, WG_UAPI_JMIN)
+OBFS_KEY(obfs_jmax, WG_UAPI_JMAX)
+OBFS_KEY(obfs_s1, WG_UAPI_S1)
+OBFS_KEY(obfs_s2, WG_UAPI_S2)
+OBFS_KEY(obfs_h1, WG_UAPI_H1)
+OBFS_KEY(obfs_h2, WG_UAPI_H2)
+OBFS_KEY(obfs_h3, WG_UAPI_H3)
+OBFS_KEY(obfs_h4, WG_UAPI_H4)
+OBFS_KEY(obfs_accept_plain, WG_UAPI_ACCEPT_PLAIN)
+#undef OBFS_KEY
+
+void wg_uapi_obfs_merge(struct wg_obfs *out, const struct wg_obfs *cur,
+			const struct wg_uapi_set *s)
+{
+	const struct wg_obfs *n = &s->obfs;
+
+	*out = *cur;
+	if (s->obfs_has & 1u << WG_UAPI_JC)
+		out->jc = n->jc;
+	if (s->obfs_has & 1u << WG_UAPI_JMIN)
+		out->jmin = n->jmin;
+	if (s->obfs_has & 1u << WG_UAPI_JMAX)
+		out->jmax = n->jmax;
+	if (s->obfs_has & 1u << WG_UAPI_S1)
+		out->s1 = n->s1;
+	if (s->obfs_has & 1u << WG_UAPI_S2)
+		out->s2 = n->s2;
+	for (unsigned i = 0; i < 4; i++)
+		if (s->obfs_has & 1u << (WG_UAPI_H1 + i))
+			out->h[i] = n->h[i];
+	if (s->obfs_has & 1u << WG_UAPI_ACCEPT_PLAIN)
+		out->accept_plain = n->accept_plain;
+	wg_obfs_normalize(out);
+}
+
 static int replace_peers(struct parser *p, const char *v, size_t n)
 {
 	return flag(p, v, n, "replace_peers", &p->s->replace_peers);
@@ -218,6 +287,16 @@ static const struct key DEVICE_KEYS[] = {
 	{ "listen_port", listen_port },
 	{ "fwmark", fwmark },
 	{ "replace_peers", replace_peers },
+	{ "jc", obfs_jc },
+	{ "jmin", obfs_jmin },
+	{ "jmax", obfs_jmax },
+	{ "s1", obfs_s1 },
+	{ "s2", obfs_s2 },
+	{ "h1", obfs_h1 },
+	{ "h2", obfs_h2 },
+	{ "h3", obfs_h3 },
+	{ "h4", obfs_h4 },
+	{ "accept_plain", obfs_accept_plain },
 	{ NULL, NULL },
 };
 
@@ -363,6 +442,19 @@ int wg_uapi_format_set(struct wg_uapi_buf *b, const struct wg_uapi_set *s)
 		err = uapi_printf(b, "listen_port=%u\n", (unsigned)s->listen_port);
 	if (!err && s->has_fwmark)
 		err = uapi_printf(b, "fwmark=%" PRIu32 "\n", s->fwmark);
+	for (unsigned k = 0; k < WG_UAPI_OBFS_KEYS && !err; k++) {
+		const struct wg_obfs *o = &s->obfs;
+		const uint16_t v16[] = { o->jc, o->jmin, o->jmax, o->s1, o->s2 };
+
+		if (!(s->obfs_has & 1u << k))
+			continue;
+		if (k == WG_UAPI_ACCEPT_PLAIN)
+			err = uapi_printf(b, "accept_plain=%s\n", o->accept_plain ? "true" : "false");
+		else if (k >= WG_UAPI_H1)
+			err = uapi_printf(b, "%s=%" PRIu32 "\n", obfs_names[k], o->h[k - WG_UAPI_H1]);
+		else
+			err = uapi_printf(b, "%s=%u\n", obfs_names[k], (unsigned)v16[k]);
+	}
 	if (!err && s->replace_peers)
 		err = uapi_printf(b, "replace_peers=true\n");
 	for (size_t i = 0; i < s->n_peers && !err; i++)

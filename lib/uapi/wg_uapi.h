@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "wg_addr.h"
+#include "wg_obfs.h"
 #include "wg_wire.h"
 
 enum wg_uapi_kind {
@@ -91,7 +92,17 @@ struct wg_uapi_peer {
 	size_t n_aips, cap_aips;
 };
 
+/* AmneziaWG's device keys (amneziawg-go's names), each its own bit in obfs_has; accept_plain
+ * is wgdp's. A set changes only the values it names. */
+enum wg_uapi_obfs_key {
+	WG_UAPI_JC, WG_UAPI_JMIN, WG_UAPI_JMAX, WG_UAPI_S1, WG_UAPI_S2,
+	WG_UAPI_H1, WG_UAPI_H2, WG_UAPI_H3, WG_UAPI_H4, WG_UAPI_ACCEPT_PLAIN,
+	WG_UAPI_OBFS_KEYS
+};
+
 struct wg_uapi_set {
+	unsigned obfs_has;          /* 1u << enum wg_uapi_obfs_key for each key given */
+	struct wg_obfs obfs;        /* their values (h as given: 0 is "the plain type") */
 	bool has_private_key;
 	bool has_listen_port;
 	bool has_fwmark;
@@ -136,7 +147,13 @@ struct wg_uapi_device {
 	uint8_t private_key[WG_KEY_LEN];
 	uint16_t listen_port;       /* 0: line left out, as wireguard-go does */
 	uint32_t fwmark;            /* 0: off, line left out */
+	struct wg_obfs obfs;        /* shown as amneziawg-go shows it: values that are not
+	                             * plain WireGuard's, and accept_plain=true */
 };
+
+/* The obfuscation after a set: cur with the keys s names replaced (h normalized). */
+void wg_uapi_obfs_merge(struct wg_obfs *out, const struct wg_obfs *cur,
+			const struct wg_uapi_set *s);
 
 struct wg_uapi_peer_info {
 	uint8_t public_key[WG_KEY_LEN];

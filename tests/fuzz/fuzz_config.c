@@ -3,15 +3,20 @@
  * libFuzzer target for the configuration parser: arbitrary bytes, as a NUL-terminated
  * copy, through wg_config_parse (the guard, libconfig and every section's checks), freeing
  * what a successful parse returns. Key files named by the input are opened for real, which
- * is the point: no path may block or crash the parser.
+ * is the point: no path may block or crash the parser. An input starting with byte 0x01
+ * is the inside of an interface's obfuscation group instead (AmneziaWG), so the fuzzer
+ * meets its rules at once; whatever is accepted must pass lib/obfs's check.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include "wg_config.h"
 #include "wg_crypto.h"
+#include "wg_obfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 const char *__lsan_default_suppressions(void);
@@ -47,13 +52,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		ready = 1;
 	}
-	text = malloc(size + 1);
-	if (!text)
-		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
-	if (wg_config_parse(&c, text, "fuzz", err, sizeof(err)) == 0)
+	if (size > 0 && data[0] == 1) {
+		static const char head[] = "interface = { obfuscation = { ";
+		static const char tail[] = " }; };\nports = ( { name = \"p\"; device = \"d\"; "
+			"role = \"both\"; } );\n";
+
+		text = malloc(sizeof(head) + size + sizeof(tail));
+		if (!text)
+			return 0;
+		memcpy(text, head, sizeof(head) - 1);
+		memcpy(text + sizeof(head) - 1, data + 1, size - 1);
+		memcpy(text + sizeof(head) - 1 + size - 1, tail, sizeof(tail));
+	} else {
+		text = malloc(size + 1);
+		if (!text)
+			return 0;
+		memcpy(text, data, size);
+		text[size] = '\0';
+	}
+	if (wg_config_parse(&c, text, "fuzz", err, sizeof(err)) == 0) {
+		if (wg_obfs_check(&c.obfs, c.mtu, err, sizeof(err)) != 0) {
+			fprintf(stderr, "fuzz_config: accepted obfuscation breaks a rule: %s\n", err);
+			abort();
+		}
 		wg_config_free(&c);
+	}
 	else if (strncmp(err, "fuzz", 4) != 0)
 		abort();    /* every refusal names its origin */
 	free(text);

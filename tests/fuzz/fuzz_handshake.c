@@ -5,7 +5,10 @@
  * function and whether to fix up mac1 over the fuzzed body, so that the fuzzer gets past
  * the MAC check into the Noise code instead of stopping at the first 16 bytes of BLAKE2s,
  * and whether to XOR the input over a genuine initiation from the peer, so that mutations
- * of valid messages reach the end of the handshake too.
+ * of valid messages reach the end of the handshake too. Bit 5 takes AmneziaWG's form: the
+ * typed variants (*_as) with h1/h2 in the type field, under the MACs; selector 3 also
+ * runs lib/obfs's recognition over the bytes and checks what it says (a handshake's
+ * offset and length, a data message's minimum length).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +17,13 @@
 #include "wg_cookie.h"
 #include "wg_crypto.h"
 #include "wg_noise.h"
+#include "wg_obfs.h"
 #include "wg_replay.h"
+
+static const struct wg_obfs amnezia = {
+	.h = { 1020325451u, 3288052141u, 1766607858u, 2528465083u }, .s1 = 15, .s2 = 68,
+	.accept_plain = true,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -92,17 +101,36 @@ static void ensure_initiation(void)
 }
 
 /* A genuine initiation from the peer, with the fuzz input XORed over it. */
-static size_t mutate_initiation(uint8_t *msg, const uint8_t *data, size_t size)
+static size_t mutate_initiation(uint8_t *msg, const uint8_t *data, size_t size, uint32_t type)
 {
 	struct wg_msg_initiation init;
 	uint8_t ts[WG_TIMESTAMP_LEN];
 
 	wg_tai64n(ts, w.now / WG_NSEC_PER_SEC, 0);
-	wg_noise_create_initiation(&w.remote, &w.remote_peer, &init, ts, w.now);
+	wg_noise_create_initiation_as(&w.remote, &w.remote_peer, &init, ts, w.now, type);
 	memcpy(msg, &init, sizeof(init));
 	for (size_t i = 0; i < size && i < sizeof(init); i++)
 		msg[i] ^= data[i];
 	return sizeof(init);
+}
+
+/* What the recognition says must hold of the bytes. */
+static void fuzz_classify(const uint8_t *msg, size_t size)
+{
+	size_t off = 0;
+	bool obfs;
+	unsigned c = wg_obfs_classify(&amnezia, msg, size, &off, &obfs);
+
+	if (off > size ||
+	    (c == WG_MSG_INITIATION && obfs && (size - off != 148 || off != amnezia.s1 ||
+						wg_get_le32(msg + off) != amnezia.h[0])) ||
+	    (c == WG_MSG_RESPONSE && obfs && (size - off != 92 || off != amnezia.s2)) ||
+	    (c == WG_MSG_COOKIE_REPLY && obfs && size != 64) ||
+	    (c == WG_MSG_DATA && obfs && size < WG_MSG_DATA_MIN_LEN) ||
+	    (c >= WG_MSG_INITIATION && c <= WG_MSG_DATA && !obfs &&
+	     (off != 0 || wg_get_le32(msg) != c)) ||
+	    (c > WG_MSG_DATA && c != WG_OBFS_PLAIN && c != WG_OBFS_SHORT))
+		__builtin_trap();
 }
 
 static void fuzz_replay(const uint8_t *data, size_t size)
@@ -124,6 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t msg[512];
 	struct wg_noise_peer *peer;
 	struct wg_keypair kp;
+	bool typed;
 
 	if (!ready) {
 		setup();
@@ -134,21 +163,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	w.now += WG_NSEC_PER_SEC;
 	memcpy(msg, data + 1, size - 1);
 	size--;
+	typed = data[0] & 32;
 	/* Bit 4: mutate a genuine initiation instead of taking the bytes as they are. */
 	if (data[0] & 16)
-		size = mutate_initiation(msg, data + 1, size);
+		size = mutate_initiation(msg, data + 1, size, typed ? amnezia.h[0] : 1);
 	/* Bit 3 of the selector: compute a valid mac1 over the fuzzed message. */
 	if ((data[0] & 8) && (size == WG_MSG_INITIATION_LEN || size == WG_MSG_RESPONSE_LEN))
 		wg_cookie_add_macs(&w.to_dev, msg, size, w.now);
 
 	switch (data[0] & 7) {
 	case 0:
-		if (wg_noise_consume_initiation(&w.dev, msg, size, w.now, &peer) == WG_OK)
+		if (wg_noise_consume_initiation_as(&w.dev, msg, size, w.now,
+						   typed ? amnezia.h[0] : 1, &peer) == WG_OK)
 			wg_noise_handshake_clear(&w.dev, peer);
 		break;
 	case 1:
 		ensure_initiation();
-		if (wg_noise_consume_response(&w.dev, msg, size, &peer) == WG_OK &&
+		if (wg_noise_consume_response_as(&w.dev, msg, size, typed ? amnezia.h[1] : 2,
+						 &peer) == WG_OK &&
 		    wg_noise_begin_session(peer, &kp, w.now) == WG_OK)
 			wg_keypair_wipe(&kp);
 		break;
@@ -158,6 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 3:
 		wg_cookie_check_mac1(&w.dev.cookie, msg, size);
 		wg_cookie_check_mac2(&w.dev.cookie, msg, size, msg, size < 18 ? size : 18, w.now);
+		fuzz_classify(msg, size);
 		break;
 	default:
 		fuzz_replay(msg, size);

@@ -9,6 +9,10 @@
  *   2  a data message, validly encrypted by    port, with a fuzzed WireGuard message
  *      a client, around a fuzzed inner      5  some polls of the gateway
  *      packet (so decryption succeeds and the inner packet's checks and routing meet it)
+ *   6  an AmneziaWG message: the fuzzed bytes behind the padding and type field of the
+ *      form (s1 + h1 for an initiation, s2 + h2, h3, h4), at its length for handshakes
+ *   7  obfuscation switched between AmneziaWG's parameters (client 0 obfuscated, client 1
+ *      plain with accept_plain) and plain WireGuard, through the applier, live
  *
  * After each input the gateway is polled and everything it sent is taken. The counters
  * must add up: every frame the gateway received and did not send on (a received frame is
@@ -27,7 +31,9 @@
 #include <rte_mempool.h>
 
 #include "dpdk_roots.h"
+#include "gw_internal.h"
 #include "wg_sim.h"
+#include "wg_uapi.h"
 #include "wg_wire.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -35,6 +41,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct wg_sim *sim;
 static unsigned inputs;
+static const struct wg_obfs amnezia = {
+	.h = { 1020325451u, 3288052141u, 1766607858u, 2528465083u }, .s1 = 15, .s2 = 68,
+	.jc = 2, .jmin = 40, .jmax = 70, .accept_plain = true,
+};
+static bool obfs_on = true;
+
+/* Switch the gateway's obfuscation (a UAPI set through the applier). */
+static void set_obfs(bool on)
+{
+	static const char on_set[] = "h1=1020325451\nh2=3288052141\nh3=1766607858\n"
+		"h4=2528465083\ns1=15\ns2=68\njc=2\njmin=40\njmax=70\naccept_plain=true\n";
+	static const char off_set[] = "h1=0\nh2=0\nh3=0\nh4=0\ns1=0\ns2=0\njc=0\njmin=0\n"
+		"jmax=0\naccept_plain=false\n";
+	const char *body = on ? on_set : off_set;
+	struct wg_uapi_set set;
+	char why[WG_UAPI_WHY_LEN];
+
+	if (wg_uapi_parse_set(&set, body, strlen(body), why, sizeof(why)) != 0 ||
+	    wg_gw_apply(wg_sim_gw(sim), &set, why, sizeof(why)) != 0) {
+		fprintf(stderr, "fuzz_rx: obfuscation set refused: %s\n", why);
+		abort();
+	}
+	wg_uapi_set_free(&set);
+	obfs_on = on;
+}
+
+/* Op 6: the fuzzed bytes as the body of an obfuscated message of type 1 + p[0] % 4. */
+static struct rte_mbuf *obfs_frame(unsigned k, const uint8_t *p, size_t len)
+{
+	static const size_t lens[] = { 148, 92, 64, 0 };
+	uint8_t buf[1600];
+	unsigned t = len ? p[0] % 4 : 3, pad = t == 0 ? amnezia.s1 : t == 1 ? amnezia.s2 : 0;
+	size_t body = lens[t] ? lens[t] : (len < 16 ? 16 : len);
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, p, len < pad + body ? len : pad + body);
+	wg_put_le32(buf + pad, amnezia.h[t]);
+	return wg_sim_client_udp_frame(sim, k, buf, pad + body);
+}
 
 static void done(void)
 {
@@ -44,7 +89,8 @@ static void done(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct wg_sim_params p = { .n_clients = 2, .outer6_every = 2 };
+	struct wg_sim_params p = { .n_clients = 2, .outer6_every = 2, .obfs = &amnezia,
+				   .plain_every = 2 };
 	char err[256];
 
 	(void)argc;
@@ -130,6 +176,8 @@ static void flush(void)
 	 * nothing else may stay. */
 	in_use = rte_mempool_in_use_count(wg_sim_pool(sim));
 	must(in_use <= 2 * 16 + 8, "frames held after every hold time passed");
+	if (!obfs_on)
+		set_obfs(true);   /* the clients speak their forms */
 	must(wg_sim_handshake_all(sim) == 2, "fresh handshakes after a flush");
 	run_and_take(4);
 }
@@ -147,7 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in0 = answered(sim);
 	held0 = rte_mempool_in_use_count(wg_sim_pool(sim));
 	while (i < size && frames < 16) {
-		unsigned op = data[i] % 6, k = data[i] / 6 % 2;
+		unsigned op = data[i] % 8, k = data[i] / 8 % 2;
 		size_t len = i + 1 < size ? data[i + 1] * 8u + (data[i] >> 7) : 0;
 		const uint8_t *p = data + i + 2;
 		struct rte_mbuf *m = NULL;
@@ -167,6 +215,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 3: m = len ? wg_sim_lan_frame(sim, p, len) : NULL; side = WG_SIM_LAN; break;
 		case 4: m = wg_sim_client_udp_frame(sim, k, p, len); break;
 		case 5: out += run_and_take(1 + len % 4); continue;
+		case 6: m = obfs_frame(k, p, len); break;
+		case 7: set_obfs(!obfs_on); continue;
 		}
 		if (m == NULL)
 			continue;

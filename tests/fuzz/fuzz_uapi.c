@@ -31,6 +31,9 @@ static const char *const TOKENS[] = {
 	"192.0.2.1:51820", "[2001:db8::1]:1", "[::ffff:192.0.2.1]:65535", "10.0.0.0/8",
 	"fd00::/64", "10.1.2.3/24", "::/0", "-", "\n", "65535", "4294967295", "1",
 	"public_key=" HEXKEY "\n", "allowed_ip=", "set=1\n", "get=1\n\n",
+	/* AmneziaWG's keys */
+	"jc=", "jmin=", "jmax=", "s1=", "s2=", "h1=", "h2=", "h3=", "h4=", "accept_plain=",
+	"false", "128", "1020325451",
 };
 #define N_TOKENS (sizeof(TOKENS) / sizeof(TOKENS[0]))
 
@@ -62,6 +65,12 @@ static bool same_set(const struct wg_uapi_set *a, const struct wg_uapi_set *b)
 	    a->listen_port != b->listen_port || a->fwmark != b->fwmark ||
 	    a->n_peers != b->n_peers ||
 	    memcmp(a->private_key, b->private_key, WG_KEY_LEN))
+		return false;
+	if (a->obfs_has != b->obfs_has || a->obfs.jc != b->obfs.jc ||
+	    a->obfs.jmin != b->obfs.jmin || a->obfs.jmax != b->obfs.jmax ||
+	    a->obfs.s1 != b->obfs.s1 || a->obfs.s2 != b->obfs.s2 ||
+	    a->obfs.accept_plain != b->obfs.accept_plain ||
+	    memcmp(a->obfs.h, b->obfs.h, sizeof(a->obfs.h)))
 		return false;
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (!same_peer(&a->peers[i], &b->peers[i]))

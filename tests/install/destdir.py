@@ -68,7 +68,7 @@ def main():
         etc + '/',
     } | {os.path.join(doc, f) for f in ('README.md', 'install.md', 'configuration.md',
                                         'uapi.md', 'control-api.md', 'operations.md', 'design.md',
-                                        'performance.md')}
+                                        'performance.md', 'obfuscation.md')}
 
     dest = tempfile.mkdtemp(prefix='wgdp-destdir.')
     try:

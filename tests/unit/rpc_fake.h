@@ -51,6 +51,7 @@ struct fake {
 	uint16_t port;
 	uint32_t fwmark;
 	bool fail_stats;
+	struct wg_obfs obfs;            /* SetObfuscation's, checked as the gateway does */
 };
 
 static inline void fake_peer_free(struct fake_peer *p)
@@ -195,6 +196,19 @@ static inline int fake_change(struct fake *f, const struct wg_uapi_set *s, bool 
 
 	if (s->has_private_key || s->has_listen_port || s->has_fwmark || s->replace_peers)
 		f->device_fields++;
+	if (s->obfs_has) {
+		struct wg_obfs o;
+		char rule[96];
+
+		wg_uapi_obfs_merge(&o, &f->obfs, s);
+		if (wg_obfs_check(&o, 1420, rule, sizeof(rule)) != 0) {
+			snprintf(why, whylen, "obfuscation: %s", rule);
+			fake_list_free(&copy);
+			return EINVAL;
+		}
+		if (keep)
+			f->obfs = o;
+	}
 	for (size_t i = 0; i < s->n_peers && rc == 0; i++)
 		rc = fake_apply_peer(f, &copy, &s->peers[i], why, whylen);
 	if (rc == 0 && keep) {
@@ -233,6 +247,7 @@ static inline void fake_device(void *ctx, struct wg_rpc_device *d)
 	d->listen_port = f->port;
 	d->fwmark = f->fwmark;
 	d->n_peers = f->list.n;
+	d->obfs = f->obfs;
 }
 
 static inline void fake_info(const struct fake_peer *p, struct wg_uapi_peer_info *pi)

@@ -369,6 +369,27 @@ static const struct bad bad_cases[] = {
 	  "0123456789012345678901234567890123456\"; };\n" PORTS, 1,
 	  "'uapi_socket' must be 1..107 characters, not 108" },
 	{ "interface = { jsonrpc_socket = \"\"; };\n" PORTS, 1, "'jsonrpc_socket' must be 1..107" },
+	/* obfuscation: AmneziaWG's rules, at the group's line or the value's */
+	{ "interface = {\n obfuscation = { h1 = 5; h2 = 5; }; };\n" PORTS, 2,
+	  "obfuscation: h1 and h2 must differ" },
+	{ "interface = { obfuscation = { h3 = 2; }; };\n" PORTS, 1,
+	  "h3 = 2 is a plain WireGuard message type" },
+	{ "interface = { obfuscation = { jmin = 80; jmax = 70; jc = 1; }; };\n" PORTS, 1,
+	  "jmin = 80 is above jmax = 70" },
+	{ "interface = { obfuscation = { s1 = 10; s2 = 66; }; };\n" PORTS, 1, "same length" },
+	{ "interface = { obfuscation = { s1 = 1305; }; };\n" PORTS, 1, "s1 at most 1304" },
+	{ "interface = { mtu = 1280; obfuscation = { s2 = 1221; }; };\n" PORTS, 1,
+	  "s2 at most 1220" },
+	{ "interface = { obfuscation = { jc = 129; }; };\n" PORTS, 1, "'jc' must be 0..128" },
+	{ "interface = { obfuscation = { h4 = 4294967296L; }; };\n" PORTS, 1,
+	  "'h4' must be 0..4294967295" },
+	{ "interface = { obfuscation = { h4 = -5; }; };\n" PORTS, 1, "'h4' must be" },
+	{ "interface = { obfuscation = { s1 = \"15\"; }; };\n" PORTS, 1, "'s1' must be an integer" },
+	{ "interface = { obfuscation = { accept_plain = 1; }; };\n" PORTS, 1,
+	  "'accept_plain' must be true or false" },
+	{ "interface = { obfuscation = { junk = 1; }; };\n" PORTS, 1,
+	  "unknown setting 'junk' in obfuscation" },
+	{ "interface = { obfuscation = 4; };\n" PORTS, 1, "'obfuscation' must be a group" },
 	/* too many ports: the ninth is at fault */
 	{ "ports = (\n"
 	  "{ name = \"a\"; device = \"d0\"; role = \"wan\"; }, { name = \"b\"; device = \"d1\"; role = \"lan\"; },\n"
@@ -419,6 +440,46 @@ static bool message_is(const char *err, const char *origin, unsigned line, const
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return false;
 	return strncmp(err, head, (size_t)n) == 0 && strstr(err, reason) != NULL;
+}
+
+/* The obfuscation group: Amnezia's values (h above 2^31 with the L suffix and as hex),
+ * defaults for what is left out, and plain WireGuard without the group. */
+static void test_obfuscation(void)
+{
+	static const char text[] =
+		"interface = { obfuscation = { jc = 4; jmin = 40; jmax = 70; s1 = 15; s2 = 68;\n"
+		"  h1 = 1020325451; h2 = 3288052141L; h3 = 0x694c4bf2; h4 = 2528465083L;\n"
+		"  accept_plain = true; }; };\n" PORTS;
+	struct wg_config c;
+	char err[WG_CONFIG_ERR_LEN];
+
+	if (CHECK_EQ(wg_config_parse(&c, text, "t", err, sizeof(err)), 0)) {
+		CHECK_EQ(c.obfs.jc, 4);
+		CHECK_EQ(c.obfs.jmin, 40);
+		CHECK_EQ(c.obfs.jmax, 70);
+		CHECK_EQ(c.obfs.s1, 15);
+		CHECK_EQ(c.obfs.s2, 68);
+		CHECK_EQ(c.obfs.h[0], 1020325451u);
+		CHECK_EQ(c.obfs.h[1], 3288052141u);
+		CHECK_EQ(c.obfs.h[2], 1766607858u);
+		CHECK_EQ(c.obfs.h[3], 2528465083u);
+		CHECK(c.obfs.accept_plain);
+		CHECK(wg_obfs_enabled(&c.obfs));
+		wg_config_free(&c);
+	} else {
+		fprintf(stderr, "  %s\n", err);
+	}
+	if (CHECK_EQ(wg_config_parse(&c, "interface = { obfuscation = { h4 = 9; }; };\n" PORTS,
+				     "t", err, sizeof(err)), 0)) {
+		CHECK(c.obfs.h[0] == 1 && c.obfs.h[1] == 2 && c.obfs.h[2] == 3 && c.obfs.h[3] == 9);
+		CHECK(!c.obfs.accept_plain && c.obfs.s1 == 0 && c.obfs.jc == 0);
+		wg_config_free(&c);
+	}
+	if (CHECK_EQ(wg_config_parse(&c, PORTS, "t", err, sizeof(err)), 0)) {
+		CHECK(!wg_obfs_enabled(&c.obfs));
+		CHECK(c.obfs.h[0] == 1 && c.obfs.h[3] == 4);
+		wg_config_free(&c);
+	}
 }
 
 static void test_bad_table(void)
@@ -848,6 +909,16 @@ static void test_save(void)
 	a.http.n_tokens = 1;
 	snprintf(a.http.tokens[0], sizeof(a.http.tokens[0]), "tok");
 	a.metrics.per_peer = false;
+	a.obfs.jc = 4;
+	a.obfs.jmin = 40;
+	a.obfs.jmax = 70;
+	a.obfs.s1 = 15;
+	a.obfs.s2 = 68;
+	a.obfs.h[0] = 1020325451;
+	a.obfs.h[1] = 3288052141u;
+	a.obfs.h[2] = 1766607858;
+	a.obfs.h[3] = 2528465083u;
+	a.obfs.accept_plain = true;
 	path_in_tmp(path, sizeof(path), "saved.conf");
 	if (!CHECK_EQ(wg_config_save(&a, path, err, sizeof(err)), 0))
 		fprintf(stderr, "  %s\n", err);
@@ -873,6 +944,10 @@ static void test_save(void)
 			CHECK(same_peer(&a.peers[i], &b.peers[i]));
 		CHECK(b.http.enabled && b.http.listen.port == 8182 && b.http.n_tokens == 1);
 		CHECK(!b.metrics.per_peer);
+		CHECK_MEM(a.obfs.h, b.obfs.h, sizeof(a.obfs.h));
+		CHECK(a.obfs.jc == b.obfs.jc && a.obfs.jmin == b.obfs.jmin &&
+		      a.obfs.jmax == b.obfs.jmax && a.obfs.s1 == b.obfs.s1 &&
+		      a.obfs.s2 == b.obfs.s2 && b.obfs.accept_plain);
 		wg_config_free(&b);
 	} else {
 		fprintf(stderr, "  %s\n", err);
@@ -902,6 +977,7 @@ int main(int argc, char **argv)
 	test_defaults();
 	test_good_values();
 	test_bad_table();
+	test_obfuscation();
 	test_err_buffer();
 	test_shape();
 	test_key_files();

@@ -209,7 +209,10 @@ static void test_device_info(void)
 	CHECK_EQ(jint(d, "listen_port"), 51820);
 	CHECK(json_object_get(d, "firewall_mark") == NULL);   /* omitempty, as wg-api */
 	CHECK_EQ(jint(d, "num_peers"), 0);
-	CHECK_EQ(json_object_size(d), 5);
+	CHECK_EQ(json_object_size(d), 6);
+	/* Plain WireGuard: h1..h4 are the plain types. */
+	CHECK(json_is_false(json_object_get(json_object_get(d, "obfuscation"), "enabled")));
+	CHECK_EQ(jint(json_object_get(d, "obfuscation"), "h4"), 4);
 	json_decref(r);
 
 	F.has_key = false;
@@ -219,6 +222,54 @@ static void test_device_info(void)
 	CHECK(json_is_null(json_object_get(d, "public_key")));
 	CHECK_EQ(jint(d, "firewall_mark"), 0x51);
 	json_decref(r);
+}
+
+/* ---- SetObfuscation ---- */
+
+static void ok_call(const char *method, const char *params);
+
+static void test_obfuscation(void)
+{
+	json_t *r, *o;
+	unsigned applies;
+
+	reset(100);
+	ok_call("SetObfuscation", "{\"jc\":4,\"jmin\":40,\"jmax\":70,\"s1\":15,\"s2\":68,"
+		"\"h1\":1020325451,\"h2\":3288052141,\"h3\":1766607858,\"h4\":2528465083,"
+		"\"accept_plain\":true}");
+	r = result_of("GetDeviceInfo", NULL);
+	o = json_object_get(json_object_get(r, "device"), "obfuscation");
+	CHECK(json_is_true(json_object_get(o, "enabled")));
+	CHECK_EQ(jint(o, "jc"), 4);
+	CHECK_EQ(jint(o, "s2"), 68);
+	CHECK_EQ(jint(o, "h2"), 3288052141ll);
+	CHECK(json_is_true(json_object_get(o, "accept_plain")));
+	CHECK_EQ(json_object_size(o), 11);
+	json_decref(r);
+	/* Only what is named changes; validate_only changes nothing. */
+	ok_call("SetObfuscation", "{\"s1\":20}");
+	CHECK_EQ(F.obfs.s1, 20);
+	CHECK_EQ(F.obfs.s2, 68);
+	applies = F.applies;
+	r = result_of("SetObfuscation", "{\"s1\":30,\"validate_only\":true}");
+	CHECK(json_is_false(json_object_get(r, "ok")));
+	json_decref(r);
+	CHECK_EQ(F.obfs.s1, 20);
+	CHECK_EQ(F.applies, applies);
+	/* The gateway's rules: refused with its reason, nothing changed. */
+	expect_error("SetObfuscation", "{\"h1\":5,\"h2\":5}", -32000, "h1 and h2 must differ");
+	expect_error("SetObfuscation", "{\"jmin\":80}", -32000, "jmin = 80 is above jmax");
+	CHECK_EQ(F.obfs.h[0], 1020325451u);
+	/* The parameters' own ranges and names. */
+	expect_error("SetObfuscation", "{\"jc\":129}", -32602, "jc");
+	expect_error("SetObfuscation", "{\"h4\":4294967296}", -32602, "h4");
+	expect_error("SetObfuscation", "{\"s1\":-1}", -32602, "s1");
+	expect_error("SetObfuscation", "{\"s1\":\"15\"}", -32602, "s1");
+	expect_error("SetObfuscation", "{\"accept_plain\":1}", -32602, "accept_plain");
+	expect_error("SetObfuscation", "{\"junk\":1}", -32602, "unknown parameter \"junk\"");
+	CHECK_EQ(F.device_fields, 0);
+	memset(&F.obfs, 0, sizeof(F.obfs));
+	wg_obfs_default(&F.obfs);
 }
 
 /* ---- AddPeer, GetPeer, update on repeat ---- */
@@ -1222,6 +1273,7 @@ int main(void)
 		return 1;
 	fake_init(&F, 100);
 	test_device_info();
+	test_obfuscation();
 	test_add_get();
 	test_update_on_repeat();
 	test_validate_only();

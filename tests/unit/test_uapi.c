@@ -129,6 +129,14 @@ static const struct good_case good_cases[] = {
 	  "public_key=" PUB2 "\nallowed_ip=10.0.0.2/32\n",
 	  "public_key=" PUB2 "\nremove=true\npublic_key=" PUB3 "\nallowed_ip=10.0.0.1/32\n"
 	  "public_key=" PUB2 "\nallowed_ip=10.0.0.2/32\n\n" },
+	/* AmneziaWG's keys, with amneziawg-go's names; output in a fixed order. */
+	{ "jc=4\njmin=40\njmax=70\ns1=15\ns2=68\nh1=1020325451\nh2=3288052141\n"
+	  "h3=1766607858\nh4=2528465083\n",
+	  "jc=4\njmin=40\njmax=70\ns1=15\ns2=68\nh1=1020325451\nh2=3288052141\n"
+	  "h3=1766607858\nh4=2528465083\n\n" },
+	{ "h4=4294967295\naccept_plain=true\nlisten_port=1\n",
+	  "listen_port=1\nh4=4294967295\naccept_plain=true\n\n" },
+	{ "accept_plain=false\nh1=0\njc=128\n", "jc=128\nh1=0\naccept_plain=false\n\n" },
 	/* The blank line may be passed along; the last newline may be missing. */
 	{ "listen_port=1\n\n", "listen_port=1\n\n" },
 	{ "listen_port=1", "listen_port=1\n\n" },
@@ -229,6 +237,15 @@ static const struct bad_case bad_cases[] = {
 	{ P "allowed_ip=10.0.0.0/8,10.1.0.0/16\n", 0, EINVAL, "allowed_ip" },
 	{ P "protocol_version=2\n", 0, EINVAL, "protocol_version: only version 1" },
 	{ P "protocol_version=01\n", 0, EINVAL, "protocol_version" },
+	{ "jc=129\n", 0, EINVAL, "line 1: jc: not a number 0..128" },
+	{ "jc=-1\n", 0, EINVAL, "jc" },
+	{ "jmin=65536\n", 0, EINVAL, "jmin: not a number 0..65535" },
+	{ "s1=\n", 0, EINVAL, "s1" },
+	{ "s2=1x\n", 0, EINVAL, "s2" },
+	{ "h1=4294967296\n", 0, EINVAL, "h1: not a number 0..4294967295" },
+	{ "h3=0x10\n", 0, EINVAL, "h3" },
+	{ "accept_plain=yes\n", 0, EINVAL, "accept_plain: true or false" },
+	{ P "h4=5\n", 0, EINVAL, "h4: a device key after" },
 	/* A late error throws away the peers parsed before it. */
 	{ P "allowed_ip=10.0.0.0/8\npublic_key=" PUB3 "\nallowed_ip=10.1.0.0/16\n"
 	  "endpoint=x\n", 0, EINVAL, "line 5: endpoint" },
@@ -369,6 +386,10 @@ static void fixture(struct wg_uapi_device *d, struct wg_uapi_peer_info p[2])
 	d->has_private_key = true;
 	key_of(d->private_key, PRIV1);
 	d->listen_port = 51820;
+	/* AmneziaWG's keys in every reply: the wg tool tests below show that wg skips them. */
+	d->obfs = (struct wg_obfs){ .h = { 1020325451u, 3288052141u, 1766607858u, 4 },
+				    .s1 = 15, .s2 = 68, .jc = 4, .jmin = 40, .jmax = 70,
+				    .accept_plain = true };
 	key_of(p[0].public_key, PUB2);
 	p[0].has_preshared_key = true;
 	key_of(p[0].preshared_key, PSK);
@@ -402,6 +423,8 @@ static void format_fixture(struct wg_uapi_buf *b)
 static const char fixture_reply[] =
 	"private_key=" PRIV1 "\n"
 	"listen_port=51820\n"
+	"jc=4\njmin=40\njmax=70\ns1=15\ns2=68\n"
+	"h1=1020325451\nh2=3288052141\nh3=1766607858\naccept_plain=true\n"
 	"public_key=" PUB2 "\n"
 	"preshared_key=" PSK "\n"
 	"protocol_version=1\n"
@@ -431,6 +454,28 @@ static bool buf_is(const struct wg_uapi_buf *b, const char *want)
 	return false;
 }
 
+/* A set changes only the obfuscation keys it names; h = 0 is the plain type. */
+static void test_obfs_merge(void)
+{
+	struct wg_obfs cur = { .h = { 5, 6, 7, 8 }, .s1 = 1, .s2 = 2, .jc = 3, .jmin = 4,
+			       .jmax = 5, .accept_plain = true }, out;
+	struct wg_uapi_set s;
+	char why[WG_UAPI_WHY_LEN];
+	static const char body[] = "h2=0\ns1=9\naccept_plain=false\n";
+
+	if (!CHECK_EQ(wg_uapi_parse_set(&s, body, sizeof(body) - 1, why, sizeof(why)), 0))
+		return;
+	wg_uapi_obfs_merge(&out, &cur, &s);
+	CHECK(out.h[0] == 5 && out.h[1] == 2 && out.h[2] == 7 && out.h[3] == 8);
+	CHECK(out.s1 == 9 && out.s2 == 2 && out.jc == 3 && out.jmin == 4 && out.jmax == 5);
+	CHECK(!out.accept_plain);
+	wg_uapi_set_free(&s);
+	CHECK_EQ(wg_uapi_parse_set(&s, "listen_port=1\n", 14, why, sizeof(why)), 0);
+	wg_uapi_obfs_merge(&out, &cur, &s);
+	CHECK_MEM(&out, &cur, sizeof(out));
+	wg_uapi_set_free(&s);
+}
+
 static void test_get(void)
 {
 	struct wg_uapi_device d = { .fwmark = 0x2a };
@@ -443,6 +488,8 @@ static void test_get(void)
 	CHECK(buf_is(&b, fixture_reply));
 	wg_uapi_buf_consume(&b, 12);
 	CHECK(b.len == sizeof(fixture_reply) - 13 && memcmp(b.data, PRIV1, 64) == 0);
+	wg_uapi_buf_consume(&b, b.len);
+	test_obfs_merge();
 	wg_uapi_buf_consume(&b, b.len + 1);
 	CHECK_EQ(b.len, 0);
 
