@@ -7,13 +7,16 @@
  * SIGINT and SIGTERM stop it cleanly (keys wiped); SIGUSR1 prints the counters.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_lcore.h>
+#include <rte_pdump.h>
 
 #include "wg_config.h"
 #include "wg_crypto.h"
@@ -162,11 +165,42 @@ static void control_loop(struct wg_gw *gw, struct wg_worker *inline_worker)
 	}
 }
 
+/* DPDK's own tools: telemetry (on unless --no-telemetry) and packet capture, which needs
+ * multi-process and so shared memory: not with --no-shconf or --in-memory
+ * (docs/operations.md). */
+static bool pdump_ready;
+
+static void start_pdump(void)
+{
+	char config[PATH_MAX];
+
+	/* rte_pdump_init "succeeds" without multi-process too (EAL then ignores the IPC it
+	 * registers); a secondary can attach only with hugepages and the shared config file,
+	 * which --no-shconf and --in-memory do not make. */
+	snprintf(config, sizeof(config), "%s/config", rte_eal_get_runtime_dir());
+	pdump_ready = rte_eal_has_hugepages() && access(config, F_OK) == 0 &&
+		      rte_pdump_init() == 0;
+}
+
+static void describe_tools(void)
+{
+	const char *dir = rte_eal_get_runtime_dir(), *prefix = strrchr(dir, '/');
+
+	prefix = prefix ? prefix + 1 : dir;
+	if (pdump_ready)
+		printf("wgdp: packet capture: dpdk-dumpcap --file-prefix=%s -i PORT\n", prefix);
+	else
+		printf("wgdp: packet capture: off (EAL without multi-process: --no-shconf or "
+		       "--in-memory)\n");
+	printf("wgdp: telemetry: dpdk-telemetry.py -f %s (/wgdp/stats, /wgdp/peers, ...)\n",
+	       prefix);
+}
+
 static int run(const struct opts *o)
 {
 	struct wg_config cfg;
 	struct wg_gw_params prm = { .max_peers = o->max_peers, .max_allowed_ips = o->max_aips,
-				    .aead_engine = o->aead_engine };
+				    .aead_engine = o->aead_engine, .config_path = o->config };
 	char err[WG_CONFIG_ERR_LEN];
 	struct wg_gw *gw;
 	unsigned lcore, i = 0, n_lcores;
@@ -196,12 +230,15 @@ static int run(const struct opts *o)
 	wg_config_free(&cfg);
 	if (gw == NULL || wg_gw_start(gw, err, sizeof(err)) != 0 ||
 	    wg_gw_uapi_listen(gw, err, sizeof(err)) != 0 ||
-	    wg_gw_rpc_listen(gw, err, sizeof(err)) != 0) {
+	    wg_gw_rpc_listen(gw, err, sizeof(err)) != 0 ||
+	    wg_gw_http_listen(gw, err, sizeof(err)) != 0 ||
+	    wg_gw_telemetry_register(gw, err, sizeof(err)) != 0) {
 		fprintf(stderr, "wgdp: %s\n", err);
 		wg_gw_destroy(gw);
 		return 1;
 	}
 	wg_gw_describe(gw, stdout);
+	describe_tools();
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (i < prm.n_workers) {
 			printf("wgdp: lcore %u: worker %u\n", lcore, i);
@@ -247,11 +284,14 @@ int main(int argc, char **argv)
 	}
 	wg_noise_init();
 	wg_rpc_init();
+	start_pdump();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rc = run(&o);
+	if (pdump_ready)
+		rte_pdump_uninit();
 	rte_eal_cleanup();
 	return rc;
 }

@@ -26,6 +26,8 @@
 #include "wg_allowedips.h"
 #include "wg_config.h"
 #include "wg_drops.h"
+#include "wg_events.h"
+#include "wg_http.h"
 #include "wg_gw.h"
 #include "wg_index.h"
 #include "wg_pkt.h"
@@ -187,6 +189,15 @@ struct wg_peer {
 	struct wg_prefix *aips;
 	unsigned n_aips, cap_aips;
 	uint64_t rx_bytes_base, tx_bytes_base;   /* the slot's byte counters at creation */
+	/* Operator state (docs/operations.md): a disabled peer keeps its configuration and
+	 * counters, has no session, and its packets are dropped as PEER_DISABLED where the
+	 * control lcore sees them (staged for a handshake, handshakes). */
+	bool disabled;
+	bool up;                       /* has had a session since it was added, enabled or
+	                                * last went quiet (events "up", "quiet") */
+	uint64_t last_hs_mono;         /* monotonic ns of the last completed handshake */
+	uint32_t n_handshakes;         /* completed since the peer was added */
+	uint32_t event_mark;           /* the apply that last reported it (one event each) */
 };
 
 #define WG_PORT_MAX_PKT_FDS 16
@@ -357,6 +368,23 @@ struct wg_gw {
 	uint64_t hs_used;              /* handshake messages taken (response made, session
 	                                * begun, cookie stored) */
 	uint64_t local_used;           /* ARP and neighbour discovery for us, taken */
+	struct wg_events *events;      /* [ctrl] peer events (GetEvents) */
+	uint64_t started_unix_ns;
+	uint64_t hs_completed;         /* [ctrl] handshakes completed, both directions */
+	uint32_t n_disabled;           /* [ctrl] disabled peers */
+	uint32_t apply_gen;            /* [ctrl] counts wg_gw_apply calls */
+	unsigned bulk_depth;           /* [ctrl] inside a change request (events_begin/end) */
+	unsigned bulk_logged;          /* lines logged in it; past a few, a summary */
+	uint32_t bulk_counts[WG_PEER_EVENT_COUNT];
+	uint64_t bulk_first_seq;
+	char config_path[WG_CONFIG_FILE_LEN];   /* the file started from (SaveConfig) */
+	struct wg_http_server *http;   /* [ctrl] JSON-RPC over HTTP and /metrics */
+	struct wg_http_server *metrics_http;   /* [ctrl] /metrics on its own address */
+	struct wg_http_handlers *http_handlers;
+	struct wg_http_handlers *metrics_handlers;
+	uint64_t metrics_pages;        /* [ctrl] /metrics pages served */
+	uint64_t metrics_piece_max_ns; /* [ctrl] the longest a piece of one took */
+	struct rte_ring *tel_ring;     /* telemetry thread -> control lcore: requests */
 	struct wg_ctl_server *uapi;    /* [ctrl] the `wg` socket */
 	struct wg_ctl_server *rpc;     /* [ctrl] the JSON-RPC socket */
 	struct wg_rpc_backend *rpc_backend;
@@ -501,6 +529,24 @@ bool wg_hs_offload(struct wg_gw *gw, struct rte_mbuf *m, size_t msg_off, size_t 
 unsigned wg_hs_take_done(struct wg_gw *gw, struct rte_mbuf **ms, unsigned max);
 struct wg_hs_job *wg_hs_job(struct rte_mbuf *m);
 
+/* peer_events.c: what happened to peers, into the event ring and the log. A bulk change
+ * (wg_gw_events_begin ... end) logs one summary line rather than one per peer. */
+struct wg_endpoint;
+void wg_gw_event(struct wg_gw *gw, unsigned kind, const uint8_t key[WG_KEY_LEN],
+		 const struct wg_endpoint *ep, const struct wg_endpoint *old_ep);
+/* A handshake completed (initiated_by_us: we sent the initiation). */
+void wg_gw_event_handshake(struct wg_gw *gw, struct wg_peer *peer, bool initiated_by_us,
+			   uint64_t now);
+/* An authenticated packet from ep: roamed if it differs from where we sent to. Then the
+ * endpoint is set (wg_peer_set_endpoint). */
+void wg_gw_peer_learn_endpoint(struct wg_gw *gw, struct wg_peer *peer,
+			       const struct wg_endpoint *ep, unsigned port, const uint8_t *mac);
+/* Quiet peers (no handshake for REJECT_AFTER_TIME + the margin), as the sweep visits. */
+void wg_gw_peer_check_quiet(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
+void wg_gw_events_begin(struct wg_gw *gw);
+void wg_gw_events_end(struct wg_gw *gw);
+/* Disable (sessions ended, staged packets dropped) or enable a peer. */
+void wg_gw_peer_set_disabled(struct wg_gw *gw, struct wg_peer *peer, bool disabled);
 /* obfs.c: AmneziaWG's obfuscation on the gateway (docs/obfuscation.md) */
 /* Publish gw->cfg.obfs for the workers (NULL when plain). 0, or -1 out of memory. */
 int wg_gw_obfs_publish(struct wg_gw *gw);
@@ -542,5 +588,21 @@ void wg_gw_retire(struct wg_gw *gw, void *obj, wg_retire_fn free_fn);
 void wg_retire_reclaim(struct wg_gw *gw, bool all);
 
 uint64_t wg_unix_ns(void);
+
+/* telemetry.c: the telemetry thread's requests, served on the control lcore. */
+void wg_gw_telemetry_poll(struct wg_gw *gw);
+/* No more requests reach this gateway; those waiting are answered with an error. */
+void wg_gw_telemetry_unregister(struct wg_gw *gw);
+
+/* metrics.c: GET /metrics, streamed. */
+struct wg_http_stream;
+int wg_gw_metrics_start(void *ctx, struct wg_http_stream *s);
+
+/* rpc_srv.c: the backend both JSON-RPC transports use (made once). */
+int wg_gw_rpc_backend(struct wg_gw *gw, char *err, size_t errlen);
+
+/* save.c: SaveConfig. 0, or -1 with a reason; *path is where it went. */
+int wg_gw_save_config(struct wg_gw *gw, const char **path, uint32_t *peers, char *why,
+		      size_t whylen);
 
 #endif

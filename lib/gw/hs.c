@@ -16,6 +16,7 @@
 #include <rte_random.h>
 
 #include "gw_internal.h"
+#include "gw_log.h"
 #include "wg_cookie.h"
 #include "wg_crypto.h"
 
@@ -217,7 +218,20 @@ static bool admit(struct wg_gw *gw, const struct wg_pkt_info *pi, const uint8_t 
 static void refused(struct wg_gw *gw, enum wg_result r)
 {
 	wg_ctrl_ctx(gw)->drops[WG_DROP_HS_REFUSED]++;
-	RTE_LOG(DEBUG, USER1, "wgdp: handshake refused: %s\n", wg_result_str(r));
+	WG_LOG(DEBUG, hs, "handshake refused: %s", wg_result_str(r));
+}
+
+/* A disabled peer's handshake, identified by the core: refused, and what the core noted
+ * of it forgotten. true if refused. */
+static bool disabled(struct wg_gw *gw, struct wg_noise_peer *np)
+{
+	struct wg_peer *peer = np->owner;
+
+	if (!peer->disabled)
+		return false;
+	wg_noise_handshake_clear(&gw->dev, &peer->noise);
+	wg_ctrl_ctx(gw)->drops[WG_DROP_PEER_DISABLED]++;
+	return true;
 }
 
 /* A handshake message passed the core: its source is the peer's endpoint now (roaming),
@@ -230,8 +244,9 @@ static struct wg_peer *accepted(struct wg_gw *gw, struct wg_noise_peer *np,
 
 	peer->form_known = true;
 	peer->obfuscated = obfuscated;
-	wg_peer_set_endpoint(gw, peer, &(struct wg_endpoint){ .ip = pi->src, .port = pi->sport },
-			     port, mac);
+	wg_gw_peer_learn_endpoint(gw, peer,
+				  &(struct wg_endpoint){ .ip = pi->src, .port = pi->sport }, port,
+				  mac);
 	wg_timers_any_authenticated_received(&peer->timers, now);
 	wg_timers_any_authenticated_traversal(&peer->timers, now);
 	return peer;
@@ -242,9 +257,12 @@ static void respond(struct wg_gw *gw, struct wg_noise_peer *np, struct wg_msg_re
 		    const struct wg_pkt_info *pi, unsigned port, const uint8_t *mac, bool obfs,
 		    uint64_t now)
 {
-	struct wg_peer *peer = accepted(gw, np, pi, port, mac, obfs, now);
+	struct wg_peer *peer;
 	const struct wg_peer_ep *ep;
 
+	if (disabled(gw, np))
+		return;
+	peer = accepted(gw, np, pi, port, mac, obfs, now);
 	if (!begin_session(gw, peer, obfs, now)) {
 		refused(gw, WG_BAD_STATE);
 		return;
@@ -316,6 +334,8 @@ static void on_response(struct wg_gw *gw, const uint8_t *msg, size_t len,
 		refused(gw, r);
 		return;
 	}
+	if (disabled(gw, np))
+		return;
 	peer = accepted(gw, np, pi, port, mac, obfs, now);
 	if (!begin_session(gw, peer, obfs, now)) {
 		refused(gw, WG_BAD_STATE);
@@ -324,6 +344,7 @@ static void on_response(struct wg_gw *gw, const uint8_t *msg, size_t len,
 	gw->hs_used++;
 	wg_timers_handshake_complete(&peer->timers, now);
 	peer->last_handshake_unix_ns = wg_unix_ns();
+	wg_gw_event_handshake(gw, peer, true, now);
 	/* The responder may only send once it has seen us use the keypair. */
 	if (peer->n_staged)
 		wg_peer_flush_staged(gw, peer, now);
@@ -603,7 +624,7 @@ void wg_hs_initiate(struct wg_gw *gw, struct wg_peer *peer, uint64_t now)
 	const struct wg_peer_ep *ep;
 	bool obfs = wg_gw_obfs_peer_form(gw, peer);
 
-	if (!wg_timers_may_initiate(peer->last_init_sent, now))
+	if (peer->disabled || !wg_timers_may_initiate(peer->last_init_sent, now))
 		return;
 	ep = initiation_target(gw, peer, &tmp, now);
 	if (ep == NULL)

@@ -27,6 +27,8 @@ struct wg_gw_params {
 	unsigned n_hs_lcores;      /* handshake lcores (0: the control lcore does it all) */
 	const char *aead_engine;   /* ChaCha20-Poly1305 engine by name (wg_aead.h); NULL:
 	                            * the configuration's */
+	const char *config_path;   /* the file the configuration came from: SaveConfig
+	                            * writes there unless interface.save_path says */
 };
 
 /* Build everything but start nothing. NULL with a reason in err. */
@@ -38,6 +40,11 @@ int wg_gw_start(struct wg_gw *gw, char *err, size_t errlen);
 int wg_gw_uapi_listen(struct wg_gw *gw, char *err, size_t errlen);
 /* Open the JSON-RPC socket (path from the configuration). 0, or -1 with a reason. */
 int wg_gw_rpc_listen(struct wg_gw *gw, char *err, size_t errlen);
+/* Open the HTTP listeners the configuration asks for (http.listen, metrics.listen). */
+int wg_gw_http_listen(struct wg_gw *gw, char *err, size_t errlen);
+/* Register wgdp's telemetry commands (/wgdp/...) with rte_telemetry; their answers are
+ * made on the control lcore. Process-wide: one gateway at a time. */
+int wg_gw_telemetry_register(struct wg_gw *gw, char *err, size_t errlen);
 /* Stop the ports, free everything, wipe every key. */
 void wg_gw_destroy(struct wg_gw *gw);
 

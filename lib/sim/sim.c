@@ -40,7 +40,10 @@ int wg_sim_eal_init_lcores(const char *prog, unsigned mem_mb, const char *lcores
 	char prefix[32], mem[16], lcore[64];
 	char *argv[] = { (char *)prog, "-l", lcore, "--no-huge", "-m", mem, "--no-pci",
 			 "--no-shconf", "--no-telemetry", "--file-prefix", prefix,
-			 "--log-level", "lib.eal:error", NULL };
+			 "--log-level", "lib.eal:error",
+			 /* A benchmark's 100,000 handshakes are no news: peer events go into
+			  * the ring, their log lines stay quiet (docs/operations.md). */
+			 "--log-level", "wgdp.peer:notice", NULL };
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 
 	/* --in-memory is refused together with --no-huge by DPDK 22.11: --no-shconf and a
