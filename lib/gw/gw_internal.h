@@ -199,6 +199,7 @@ struct wg_peer {
 	uint32_t n_handshakes;         /* completed since the peer was added */
 	uint32_t event_mark;           /* the apply that last reported it (one event each) */
 	uint32_t reset_gen;            /* the setconf that last reset its settings */
+	uint32_t named_gen;            /* the setconf that last named it (replace_peers) */
 };
 
 #define WG_PORT_MAX_PKT_FDS 16
@@ -328,6 +329,9 @@ struct wg_pace {
 	uint64_t longest_pause_ns;     /* between two such times, since start */
 	uint64_t yields, services;     /* wg_gw_yield calls, and those that ran the loop */
 	uint64_t jobs;                 /* socket polls that needed slices */
+	/* The longest each part of the control loop took in one go (a pause's suspects). */
+	uint64_t longest_service_ns, longest_sockets_ns, longest_telemetry_ns,
+		 longest_reclaim_ns;
 	bool in_service, in_sockets;
 	struct wg_pace_job cur;
 	uint64_t cur_start;
@@ -338,6 +342,9 @@ struct wg_pace {
 	void *clock_arg;
 };
 #define WG_SLICE_NS 1000000ull
+/* Retired objects freed per control loop (a removal of a million peers frees them over a
+ * few hundred loops, not in one pause). */
+#define WG_RECLAIM_PER_POLL 1024
 
 struct wg_gw {
 	struct wg_config cfg;          /* [ctrl] a private copy */
@@ -447,6 +454,16 @@ static inline void wg_drop(struct wg_worker *w, struct rte_mbuf *m, enum wg_drop
 {
 	w->drops[why]++;
 	rte_pktmbuf_free(m);
+}
+
+/* The most bytes a socket's connection may hold of one request: the framer's default, or
+ * enough for every peer the table holds (a setconf or AddPeers of all of them, about 150
+ * bytes a peer with a /32 and a /128), whichever is larger. */
+static inline size_t wg_gw_request_limit(const struct wg_gw *gw, size_t dflt)
+{
+	size_t full = (size_t)gw->max_peers * 256;
+
+	return full > dflt ? full : dflt;
 }
 
 /* slice.c: a long request's pause point (cheap when the slice is not over). */

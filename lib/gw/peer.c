@@ -143,8 +143,14 @@ struct wg_peer *wg_gw_peer_create(struct wg_gw *gw, const uint8_t key[WG_KEY_LEN
 	struct wg_peer *peer;
 	uint32_t id;
 
-	if (gw->n_free_ids == 0 && gw->n_ids_retiring > 0)
-		wg_retire_reclaim(gw, true);   /* removed peers' slots, after a grace period */
+	if (gw->n_free_ids == 0 && gw->n_ids_retiring > 0) {
+		/* Removed peers' slots, after a grace period, and only once the tables that
+		 * may still route their prefixes to them are gone from the workers: the
+		 * caller's batch so far is published first. */
+		wg_allowedips_publish(&gw->aips);
+		wg_allowedips_catch_up(&gw->aips, UINT32_MAX);
+		wg_retire_reclaim(gw, true);
+	}
 	if (gw->n_free_ids == 0) {
 		snprintf(err, errlen, "peer table full (%u peers)", gw->max_peers);
 		return NULL;
