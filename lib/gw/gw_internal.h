@@ -40,6 +40,14 @@
 #define WG_MAX_WORKERS    16
 #define WG_MAX_PORTS      WG_CONFIG_MAX_PORTS
 #define WG_STAGED_MAX     16      /* packets held per peer while a handshake is made */
+#define WG_STAGING_PEERS  65536   /* peers holding packets at once (past it: dropped) */
+
+/* [ctrl] A peer's packets while it has no keypair, allocated when the first one comes
+ * (most of a million peers never hold one, so it is not in struct wg_peer). */
+struct wg_staged {
+	unsigned n;
+	struct rte_mbuf *m[WG_STAGED_MAX];
+};
 #define WG_CTRL_RING_SIZE 4096
 #define WG_EVENT_RING_SIZE 4096
 #define WG_HANDOFF_RING_SIZE 2048   /* per worker: data messages for keypairs it owns */
@@ -184,8 +192,7 @@ struct wg_peer {
 	uint16_t keepalive;
 	bool form_known;               /* the peer has sent an authenticated handshake ... */
 	bool obfuscated;               /* ... in this form, which our own initiations use */
-	struct rte_mbuf *staged[WG_STAGED_MAX];
-	unsigned n_staged;
+	struct wg_staged *staged;      /* packets waiting for a handshake; NULL: none */
 	struct wg_prefix *aips;
 	unsigned n_aips, cap_aips;
 	uint64_t rx_bytes_base, tx_bytes_base;   /* the slot's byte counters at creation */
@@ -433,6 +440,7 @@ struct wg_gw {
 	unsigned lcore_of[WG_MAX_WORKERS + 1];   /* lcore of each worker, then the control's */
 	uint64_t last_ctl_poll;
 	uint64_t last_port_poll;       /* [ctrl] kernel ring drops read then */
+	uint32_t n_staging;            /* [ctrl] peers with a struct wg_staged */
 	struct wg_pace pace;           /* [ctrl] long requests in slices (slice.c) */
 	volatile bool stop;
 };
@@ -553,6 +561,9 @@ void wg_hs_send_keepalive(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
 void wg_peer_timers_run(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
 void wg_peer_stage(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now);
 void wg_peer_flush_staged(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
+/* Drop what a peer holds for a handshake, counted as `why` (WG_DROP_COUNT: freed, not
+ * counted), and free its queue. */
+void wg_peer_drop_staged(struct wg_gw *gw, struct wg_peer *peer, enum wg_drop why);
 void wg_peer_publish_keypair(struct wg_gw *gw, struct wg_peer *peer);
 void wg_peer_set_endpoint(struct wg_gw *gw, struct wg_peer *peer, const struct wg_endpoint *ep,
 			  unsigned port, const uint8_t *mac);

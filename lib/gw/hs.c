@@ -346,7 +346,7 @@ static void on_response(struct wg_gw *gw, const uint8_t *msg, size_t len,
 	peer->last_handshake_unix_ns = wg_unix_ns();
 	wg_gw_event_handshake(gw, peer, true, now);
 	/* The responder may only send once it has seen us use the keypair. */
-	if (peer->n_staged)
+	if (peer->staged)
 		wg_peer_flush_staged(gw, peer, now);
 	else
 		wg_hs_send_keepalive(gw, peer, now);
