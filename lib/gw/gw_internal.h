@@ -291,6 +291,7 @@ struct wg_hs_job {
 	struct wg_noise_prepared prep;   /* written by the handshake lcore */
 	uint64_t cost_ns;                /* what preparing it took */
 	uint32_t msg_off, len, type;     /* the message in the frame, its type field */
+	uint32_t identity_gen;           /* the device's key when it was handed out */
 };
 
 /* A handshake lcore: [own] written by itself, read for statistics. */
@@ -389,6 +390,8 @@ struct wg_gw {
 	struct rte_rcu_qsbr *hs_rcu;
 	struct wg_noise_identity hs_identity[2];
 	_Atomic unsigned hs_identity_cur;
+	uint32_t hs_identity_gen;      /* [ctrl] counts key changes: a job prepared with an
+	                                * older key is not answered */
 	uint32_t hs_in_flight;         /* [ctrl] jobs out */
 	uint64_t hs_offloaded;         /* [ctrl] initiations prepared elsewhere */
 	struct rte_ring *event_ring;   /* workers -> control: struct wg_event */

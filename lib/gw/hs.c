@@ -531,7 +531,11 @@ static void take_prepared(struct wg_gw *gw, uint64_t now)
 			size_t len;
 
 			hs->prep_ns = ewma(hs->prep_ns, job->cost_ns);
-			if (message_of(ms[i], &pi, &msg, &len))
+			if (job->identity_gen != gw->hs_identity_gen)
+				/* Prepared for the key the device had (a change since): the
+				 * initiation was for a key that is no longer ours. */
+				refused(gw, WG_UNKNOWN_PEER);
+			else if (message_of(ms[i], &pi, &msg, &len))
 				on_prepared(gw, msg, len, &pi, meta->port, frame + 6, meta->hs_obfs,
 					    &job->prep, now);
 			wg_wipe(&job->prep, sizeof(job->prep));
