@@ -258,17 +258,15 @@ gtopo_gen() {
 gtopo_server_drops() {
 	case $GTOPO_SRV_KIND in
 	wgdp)
-		timeout 10 "${GTOPO_WGDPCTL:-wgdpctl}" -s "/var/run/wgdp/$GTOPO_WG_IF.json.sock" GetStats 2>/dev/null |
-			python3 -c 'import json,sys
-d=json.load(sys.stdin)
-r=d.get("result",d)
-def walk(x):
-    if isinstance(x,dict):
-        return sum(walk(v) if k!="drops" else sum(v.values()) if isinstance(v,dict) else walk(v) for k,v in x.items())
-    if isinstance(x,list):
-        return sum(walk(v) for v in x)
-    return 0
-print(walk(r.get("drops", r)))' 2>/dev/null || echo 0
+		# every drop reason, and what its ports missed (net_af_packet: the kernel's ring)
+		timeout 10 "${GTOPO_WGDPCTL:-wgdpctl}" -s "/var/run/wgdp/$GTOPO_WG_IF.json.sock" GetStats |
+			python3 -c 'import json, sys
+r = json.load(sys.stdin)
+r = r.get("result", r)
+n = sum(r.get("drops", {}).values())
+for p in r.get("ports", []):
+    n += p.get("imissed", 0) + p.get("oerrors", 0) + p.get("kernel_ring_drops", 0)
+print(n)'
 		;;
 	wireguard-go)
 		local n=0 dev v
