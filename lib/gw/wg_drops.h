@@ -44,7 +44,8 @@
 	X(FRAG_RATELIMIT,   "outer fragments past the per-source rate")          \
 	X(FRAG_TOO_BIG,     "reassembled datagram larger than a buffer")         \
 	X(PEER_GONE,        "packet for or from a peer removed meanwhile")       \
-	X(HANDOFF_FULL,     "ring to the keypair's owning worker full")
+	X(HANDOFF_FULL,     "ring to the keypair's owning worker full")          \
+	X(PEER_DISABLED,    "packet for or handshake from a disabled peer")
 
 enum wg_drop {
 #define WG_DROP_ENUM(name, text) WG_DROP_##name,

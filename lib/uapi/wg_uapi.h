@@ -122,6 +122,20 @@ struct wg_uapi_set {
  */
 int wg_uapi_parse_set(struct wg_uapi_set *s, const char *body, size_t len,
 		      char *why, size_t whylen);
+/*
+ * A caller's pause point in long work: fn(arg) is called between pieces of it (every
+ * WG_YIELD_LINES lines here), so that a caller with other duties (the control lcore:
+ * handshakes, timers, data on a shared lcore) can do them and come back. fn must not
+ * touch what the work is building.
+ */
+struct wg_yield {
+	void (*fn)(void *arg);
+	void *arg;
+};
+#define WG_YIELD_LINES 256
+/* wg_uapi_parse_set with pause points (y NULL: none). */
+int wg_uapi_parse_set_yield(struct wg_uapi_set *s, const char *body, size_t len,
+			    char *why, size_t whylen, const struct wg_yield *y);
 /* Free what a parse allocated and wipe the keys; *s is left empty and reusable. */
 void wg_uapi_set_free(struct wg_uapi_set *s);
 
@@ -137,6 +151,10 @@ void wg_uapi_buf_init(struct wg_uapi_buf *b);
 void wg_uapi_buf_free(struct wg_uapi_buf *b);
 /* Drop the first n bytes (written to the socket), wiping them. */
 void wg_uapi_buf_consume(struct wg_uapi_buf *b, size_t n);
+/* Append bytes, or printf-formatted text: 0 or ENOMEM (b unchanged). */
+int wg_uapi_buf_append(struct wg_uapi_buf *b, const void *data, size_t len);
+int wg_uapi_buf_printf(struct wg_uapi_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 struct wg_uapi_device {
 	bool has_private_key;
@@ -163,6 +181,7 @@ struct wg_uapi_peer_info {
 	uint16_t keepalive;             /* 0 = off */
 	const struct wg_prefix *allowed_ips;
 	size_t n_allowed_ips;
+	bool disabled;                  /* wgdp's own state (SetPeerEnabled); `wg` never sees it */
 };
 
 /* A get reply is format_device, then format_peer once per peer, then format_errno; the
