@@ -2,9 +2,9 @@
 # scripts/gen-netns.sh: topologies for wgdp-gen against a WireGuard server on this machine,
 # for tests/gen/ and scripts/bench-gen.sh. Source it; sourcing only defines functions.
 #
-#   generator (ns wgdpgen-TAG-gen)                 server (ns wgdpgen-TAG-srv)
-#     gnTAGgw  (DPDK net_af_packet, wan) ---------- gnTAGsw  10.99.0.1/16   (wireguard-go:
-#     gnTAGgl  (DPDK net_af_packet, lan) ---------- gnTAGsl  10.60.0.1/24    kernel forwarding)
+#   generator (ns gen-TAG-gen)                     server (ns gen-TAG-srv)
+#     genTAGgw (DPDK net_af_packet, wan) ---------- genTAGsw 10.99.0.1/16   (wireguard-go:
+#     genTAGgl (DPDK net_af_packet, lan) ---------- genTAGsl 10.60.0.1/24    kernel forwarding)
 #                                                   (or wgdp on both ends, no addresses)
 #   peers: endpoints 10.99.1.1 + k, UDP 51000; tunnel addresses 10.200.0.2 + k
 #   the generator's plaintext host: 10.60.0.2
@@ -40,9 +40,9 @@ _gt_off() {
 gtopo_init() {
 	[ "$(id -u)" -eq 0 ] || _gt_die "network namespaces need root"
 	GTOPO_TAG=$(printf '%06x' $$)
-	GTOPO_NS_GEN=wgdpgen-$GTOPO_TAG-gen
-	GTOPO_NS_SRV=wgdpgen-$GTOPO_TAG-srv
-	GTOPO_IF=gn$GTOPO_TAG
+	GTOPO_NS_GEN=gen-$GTOPO_TAG-gen
+	GTOPO_NS_SRV=gen-$GTOPO_TAG-srv
+	GTOPO_IF=gen$GTOPO_TAG
 	GTOPO_WG_IF=${GTOPO_IF}wg
 	GTOPO_DIR=$(mktemp -d "/tmp/wgdp-gen-${1:-run}.XXXXXX")
 	echo "$$" >"$GTOPO_DIR/owner"
@@ -54,7 +54,7 @@ gtopo_init() {
 	trap 'exit 143' TERM
 	local ns tag dir
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
-		[[ $ns =~ ^wgdpgen-([0-9a-f]{6})- ]] || continue
+		[[ $ns =~ ^gen-([0-9a-f]{6})-(gen|srv)$ ]] || continue
 		tag=${BASH_REMATCH[1]}
 		kill -0 "$((16#$tag))" 2>/dev/null && [ "$tag" != "$GTOPO_TAG" ] && continue
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
