@@ -3,8 +3,9 @@
 # session keys): 10 peers, both directions at a fixed rate, then as fast as it can.
 #   every packet of the offered load is made and sent (sent = rate x duration, or the pool),
 #   none comes back, each is counted lost and nothing else;
-#   the wan port's net_null also receives (mbufs of whatever the pool held): every such
-#   frame is counted as a drop ("not ours"), nothing is taken for a reply, no crash.
+#   then both ports' net_null also receive (mbufs of whatever their pool held): every such
+#   frame is counted as a drop ("not ours"), nothing is taken for a reply or for a packet
+#   of ours, no crash.
 # Usage: gen_null.sh GEN_BIN. Exit 0 pass, 1 fail.
 set -euo pipefail
 gen=$1
@@ -12,20 +13,20 @@ dir=$(mktemp -d /tmp/wgdp-gen-null.XXXXXX)
 prefix=gen$$null
 trap 'rm -rf "$dir" "/var/run/dpdk/$prefix"' EXIT
 
-run() {   # run NAME WAN_VDEV GEN_OPTIONS...
-	local name=$1 wan=$2
-	shift 2
+run() {   # run NAME WAN_VDEV LAN_VDEV GEN_OPTIONS...
+	local name=$1 wan=$2 lan=$3
+	shift 3
 	timeout 60 "$gen" -l 0 --no-huge -m 512 --no-pci --no-shconf --file-prefix "$prefix" \
-		--log-level lib.eal:error "--vdev=$wan" --vdev=net_null1,no-rx=1 -- \
+		--log-level lib.eal:error "--vdev=$wan" "--vdev=$lan" -- \
 		--wan net_null0 --lan net_null1 --fake-sessions --server-mac 02:00:00:00:00:01 \
 		--lan-gw-mac 02:00:00:00:00:02 --peers 10 --dir both --pool 65536 \
 		--json "$dir/$name.json" "$@" >"$dir/$name.out" 2>&1 || {
 		echo "wgdp-gen ($name) failed:"; sed 's/^/  | /' "$dir/$name.out"; exit 1; }
 	sed 's/^/  | /' "$dir/$name.out"
 }
-run fixed net_null0,no-rx=1 --rate 20k --duration 0.5 --sizes 64,imix
-run max net_null0,no-rx=1 --rate max --duration 1 --sizes 1420
-run junk net_null0 --rate 20k --duration 0.5 --sizes 512
+run fixed net_null0,no-rx=1 net_null1,no-rx=1 --rate 20k --duration 0.5 --sizes 64,imix
+run max net_null0,no-rx=1 net_null1,no-rx=1 --rate max --duration 1 --sizes 1420
+run junk net_null0 net_null1 --rate 20k --duration 0.5 --sizes 512
 
 python3 - "$dir" <<'PY'
 import json, sys
