@@ -91,7 +91,7 @@ struct gen_peer_stats {
 
 /* What the receive side counts that no trial direction owns. */
 struct gen_counters {
-	uint64_t arp_answered, arp_learned, keepalives, handshake_other, not_ours;
+	uint64_t arp_answered, arp_learned, arp_other, keepalives, handshake_other, not_ours;
 	uint64_t unknown_index, replay, decrypt_failed, bad_padding, rx_nombuf;
 	uint64_t cookies, hs_refused;
 };

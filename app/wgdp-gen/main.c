@@ -398,9 +398,10 @@ static void print_counters(const struct gen *g)
 {
 	const struct gen_counters *c = &g->c;
 
-	printf("wgdp-gen: counters: arp answered %lu, keepalives %lu, other handshake messages "
-	       "%lu, not ours %lu, unknown index %lu, replayed %lu, bad tag %lu, bad padding %lu, "
-	       "cookies %lu, refused %lu\n", (unsigned long)c->arp_answered,
+	printf("wgdp-gen: counters: arp answered %lu, other arp %lu, keepalives %lu, other "
+	       "handshake messages %lu, not ours %lu, unknown index %lu, replayed %lu, bad tag %lu, "
+	       "bad padding %lu, cookies %lu, refused %lu\n", (unsigned long)c->arp_answered,
+	       (unsigned long)c->arp_other,
 	       (unsigned long)c->keepalives, (unsigned long)c->handshake_other,
 	       (unsigned long)c->not_ours, (unsigned long)c->unknown_index,
 	       (unsigned long)c->replay, (unsigned long)c->decrypt_failed,

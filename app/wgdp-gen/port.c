@@ -254,12 +254,16 @@ bool gen_arp(struct gen *g, unsigned side, const uint8_t *f, size_t len)
 
 	if (len < WG_ETH_HLEN || f[12] != 0x08 || f[13] != 0x06)
 		return false;
-	if (wg_pkt_parse_arp(&a, f, len) != 0)
-		return true;                      /* an ARP frame, but not one we take */
+	if (wg_pkt_parse_arp(&a, f, len) != 0) {
+		g->c.arp_other++;                 /* an ARP frame, but not one we can read */
+		return true;
+	}
 	if (memcmp(a.spa, next_hop, 4) == 0 && (!*have || memcmp(mac, a.sha, 6) != 0)) {
 		memcpy(mac, a.sha, 6);
 		*have = true;
 		g->c.arp_learned++;
+	} else if (!(a.op == 1 && ours(g, side, a.tpa))) {
+		g->c.arp_other++;                 /* taught us nothing, asked nothing of ours */
 	}
 	if (a.op == 1 && ours(g, side, a.tpa)) {
 		send_arp(g, side, true, a.tpa, a.sha, a.spa);

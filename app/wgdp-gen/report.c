@@ -287,7 +287,7 @@ int gen_write_json(const struct gen *g, const char *path, const char *engine)
 	json_object_set_new(doc, "peers_n", json_integer(g->o.n_peers));
 	json_object_set_new(doc, "aead", json_string(engine));
 	json_object_set_new(doc, "counters",
-			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 				      "arp_answered", (json_int_t)c->arp_answered,
 				      "keepalives", (json_int_t)c->keepalives,
 				      "handshake_other", (json_int_t)c->handshake_other,
@@ -298,7 +298,8 @@ int gen_write_json(const struct gen *g, const char *path, const char *engine)
 				      "bad_padding", (json_int_t)c->bad_padding,
 				      "cookies", (json_int_t)c->cookies,
 				      "hs_refused", (json_int_t)c->hs_refused,
-				      "arp_learned", (json_int_t)c->arp_learned));
+				      "arp_learned", (json_int_t)c->arp_learned,
+				      "arp_other", (json_int_t)c->arp_other));
 	rc = json_dump_file(doc, path, JSON_INDENT(1));
 	json_decref(doc);
 	results_json = NULL;
