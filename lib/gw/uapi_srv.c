@@ -111,7 +111,7 @@ static void do_set(struct wg_gw *gw, struct client *u, const char *body, size_t 
 
 	if (rc == 0) {
 		rc = wg_gw_apply(gw, &s, why, sizeof(why));
-		wg_uapi_set_free(&s);
+		wg_uapi_set_free_yield(&s, &y);
 	}
 	if (rc != 0)
 		WG_LOG(NOTICE, ctl, "uapi: set refused: %s", why);

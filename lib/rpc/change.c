@@ -247,11 +247,13 @@ static int done(const struct wg_uapi_set *s, bool validate_only, bool with_count
 static int finish(const struct wg_rpc_backend *be, struct wg_uapi_set *s, int rc,
 		  bool validate_only, bool with_count, json_t **result, struct rpc_err *e)
 {
+	struct wg_yield y = { .fn = be->yield, .arg = be->ctx };
+
 	if (rc == 0)
 		rc = commit(be, s, validate_only, e);
 	if (rc == 0)
 		rc = done(s, validate_only, with_count, result, e);
-	wg_uapi_set_free(s);
+	wg_uapi_set_free_yield(s, &y);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "uapi_buf.h"
@@ -357,6 +358,33 @@ static int parse_line(struct parser *p, const char *line, size_t n)
 	return k->fn(p, eq + 1, n - klen - 1);
 }
 
+/* A request parsed with pause points is a large one: its peers are counted first and
+ * their array allocated once, so that it never grows (a copy and a wipe of the whole
+ * array in one go, tens of milliseconds at a million peers). */
+static int reserve_peers(struct wg_uapi_set *s, const char *body, size_t len,
+			 const struct wg_yield *y)
+{
+	static const char key[] = "public_key=";
+	size_t n = 0, lines = 0;
+
+	for (const char *at = body, *end = body + len; at < end; lines++) {
+		const char *nl = memchr(at, '\n', (size_t)(end - at));
+
+		if ((size_t)(end - at) >= sizeof(key) - 1 && memcmp(at, key, sizeof(key) - 1) == 0)
+			n++;
+		if (lines % (16 * WG_YIELD_LINES) == 0)
+			y->fn(y->arg);
+		at = nl ? nl + 1 : end;
+	}
+	if (n == 0)
+		return 0;
+	s->peers = calloc(n, sizeof(*s->peers));
+	if (s->peers == NULL)
+		return -1;
+	s->cap_peers = n;
+	return 0;
+}
+
 int wg_uapi_parse_set(struct wg_uapi_set *s, const char *body, size_t len,
 		      char *why, size_t whylen)
 {
@@ -373,6 +401,8 @@ int wg_uapi_parse_set_yield(struct wg_uapi_set *s, const char *body, size_t len,
 	memset(s, 0, sizeof(*s));
 	if (why && whylen)
 		why[0] = '\0';
+	if (y && y->fn && reserve_peers(s, body, len, y) != 0)
+		return refuse(&p, ENOMEM, NULL, "out of memory");
 	while (at < len && !err) {
 		const char *line = body + at;
 		const char *nl = memchr(line, '\n', len - at);
@@ -397,9 +427,28 @@ int wg_uapi_parse_set_yield(struct wg_uapi_set *s, const char *body, size_t len,
 
 void wg_uapi_set_free(struct wg_uapi_set *s)
 {
-	for (size_t i = 0; i < s->n_peers; i++)
+	wg_uapi_set_free_yield(s, NULL);
+}
+
+void wg_uapi_set_free_yield(struct wg_uapi_set *s, const struct wg_yield *y)
+{
+	const size_t chunk = 1u << 20;   /* bytes wiped between pause points */
+	size_t bytes = s->cap_peers * sizeof(*s->peers);
+
+	for (size_t i = 0; i < s->n_peers; i++) {
+		if (y && y->fn && i % WG_YIELD_LINES == WG_YIELD_LINES - 1)
+			y->fn(y->arg);
 		uapi_release(s->peers[i].aips, s->peers[i].cap_aips, sizeof(struct wg_uapi_aip));
-	uapi_release(s->peers, s->cap_peers, sizeof(*s->peers));
+	}
+	if (y && y->fn && s->peers) {
+		for (size_t at = 0; at < bytes; at += chunk) {
+			wg_wipe((uint8_t *)s->peers + at, bytes - at < chunk ? bytes - at : chunk);
+			y->fn(y->arg);
+		}
+		free(s->peers);
+	} else {
+		uapi_release(s->peers, s->cap_peers, sizeof(*s->peers));
+	}
 	wg_wipe(s, sizeof(*s));
 }
 

@@ -138,6 +138,8 @@ int wg_uapi_parse_set_yield(struct wg_uapi_set *s, const char *body, size_t len,
 			    char *why, size_t whylen, const struct wg_yield *y);
 /* Free what a parse allocated and wipe the keys; *s is left empty and reusable. */
 void wg_uapi_set_free(struct wg_uapi_set *s);
+/* The same with pause points (y NULL: none). */
+void wg_uapi_set_free_yield(struct wg_uapi_set *s, const struct wg_yield *y);
 
 /* ---- Replies ----------------------------------------------------------------------- */
 
