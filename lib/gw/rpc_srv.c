@@ -18,6 +18,7 @@
 #include <rte_mempool.h>
 
 #include "gw_internal.h"
+#include "gw_nat.h"
 #include "wg_ctl.h"
 #include "wg_rpc.h"
 
@@ -260,6 +261,7 @@ static int be_stats(void *ctx, json_t *result, char *why, size_t whylen)
 	json_object_set_new(result, "handshakes", handshake_json(gw));
 	json_object_set_new(result, "aead_engine", json_string(wg_gw_aead(gw)));
 	json_object_set_new(result, "memory", memory_json(gw));
+	json_object_set_new(result, "nat", wg_gw_nat_stats_json(gw));
 	return 0;
 }
 
@@ -363,6 +365,7 @@ int wg_gw_rpc_listen(struct wg_gw *gw, char *err, size_t errlen)
 		.ctx = gw, .device = be_device, .peer_at = be_peer_at, .peer_get = be_peer_get,
 		.apply = be_apply, .validate = be_validate, .stats = be_stats, .lcores = be_lcores,
 	};
+	wg_gw_nat_rpc_backend(gw->rpc_backend);
 	gw->rpc = wg_ctl_listen(gw->cfg.jsonrpc_socket, &rpc_ops, gw, NULL, err, errlen);
 	return gw->rpc ? 0 : -1;
 }

@@ -30,6 +30,15 @@ static const struct method METHODS[] = {
 	{ "SetObfuscation", rpc_set_obfuscation },
 	{ "GetStats",      rpc_get_stats },
 	{ "GetLcores",     rpc_get_lcores },
+	/* wgdp: masquerade and destination rules (docs/nat.md) */
+	{ "GetNat",        rpc_get_nat },
+	{ "SetMasquerade", rpc_set_masquerade },
+	{ "SetNat",        rpc_set_nat },
+	{ "ListFlows",     rpc_list_flows },
+	{ "GetRules",      rpc_get_rules },
+	{ "SetRules",      rpc_set_rules },
+	{ "RemoveRules",   rpc_remove_rules },
+	{ "SetPeerRules",  rpc_set_peer_rules },
 };
 
 static rpc_method_fn find_method(const char *name)
