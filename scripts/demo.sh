@@ -6,11 +6,13 @@
 #     10.200.0.11 / 192.168.50.11               192.168.50.1 | 10.60.0.1              10.60.0.2
 #
 # It starts the gateway with conf/demo.conf.in filled in, shows the client's handshake
-# (wg show), pings through the tunnel both ways, runs iperf3 for 5 s, and prints the end of
-# the gateway's log with its counters. Where ../shared/peers holds the AmneziaWG peer, the
-# gateway also speaks AmneziaWG (docs/obfuscation.md, accept_plain on) and an amneziawg-go
-# client (built from there at first use) pings beside the wireguard-go one, on the same
-# port. Everything it made is removed at the end, also on Ctrl-C or a failure.
+# (wg show), pings through the tunnel both ways, runs iperf3 for 5 s, asks the gateway over
+# HTTP as a wg-api client would (curl), reads its Prometheus metrics, its peer events and
+# DPDK's telemetry, and prints the end of the gateway's log with its counters. Where
+# ../shared/peers holds the AmneziaWG peer, the gateway also speaks AmneziaWG
+# (docs/obfuscation.md, accept_plain on) and an amneziawg-go client (built from there at
+# first use) pings beside the wireguard-go one, on the same port. Everything it made is
+# removed at the end, also on Ctrl-C or a failure.
 #
 # Environment: WGDP_BIN (default build/app/wgdp/wgdp; "standin" runs wireguard-go + kernel
 # forwarding in the gateway's place, to try the demo itself), WGDP_LCORES (EAL -l, default
@@ -119,7 +121,33 @@ if [ -S "/var/run/wireguard/$TOPO_GW_IFNAME.sock" ]; then
 	show timeout 5 wg show "$TOPO_GW_IFNAME" || true
 fi
 
-step "10. the gateway's counters (SIGUSR1, then SIGTERM): the end of its log"
+if [ "$bin" != standin ]; then
+	api() { # api METHOD PARAMS: curl in the gateway's namespace, as wg-api's README does
+		local body="{\"jsonrpc\": \"2.0\", \"method\": \"$1\", \"params\": $2}"
+		printf "\$ curl -s http://127.0.0.1:8182 -H 'Content-Type: application/json' -d '%s'\n" "$body"
+		in_ns "$TOPO_NS_GW" curl -s http://127.0.0.1:8182 -H "Content-Type: application/json" -d "$body"
+		echo
+	}
+	step "10. JSON-RPC over HTTP, as a wg-api client asks (curl in the gateway's namespace)"
+	api GetDeviceInfo '{}'
+	api ListPeers '{}'
+	api GetEvents '{}'
+
+	step "11. Prometheus metrics (GET /metrics): the exporter's per-peer series and a few of wgdp's"
+	printf '$ curl -s http://127.0.0.1:8182/metrics | grep ...\n'
+	in_ns "$TOPO_NS_GW" curl -s http://127.0.0.1:8182/metrics |
+		grep -E '^(wireguard_|wgdp_peers|wgdp_handshakes_total|wgdp_drops_total\{reason="(DECRYPT|REPLAY|NO_ROUTE)"|wgdp_worker_(decrypted|encrypted)_total)' || true
+
+	step "12. DPDK's telemetry (dpdk-telemetry.py, from dpdk-dev)"
+	if command -v dpdk-telemetry.py >/dev/null; then
+		printf '$ echo /wgdp/stats | dpdk-telemetry.py -f wgdp%s\n' "$TOPO_TAG"
+		echo /wgdp/stats | timeout 10 dpdk-telemetry.py -f "wgdp$TOPO_TAG" 2>&1 | grep '/wgdp/stats' || true
+	else
+		echo "(dpdk-telemetry.py is not installed: apt-get install dpdk-dev)"
+	fi
+fi
+
+step "13. the gateway's counters (SIGUSR1, then SIGTERM): the end of its log"
 gw_signal USR1 || true
 sleep 0.5
 rc=0
@@ -127,6 +155,6 @@ gw_stop || rc=$?
 gw_log_tail 40
 [ "$rc" = 0 ] || fail "the gateway exited with status $rc"
 
-step "11. clean up"
+step "14. clean up"
 topo_cleanup
 echo "demo: done"

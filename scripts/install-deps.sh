@@ -8,14 +8,20 @@ PKGS=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-dev
 	# libraries (DESIGN.md, dependencies)
 	libdpdk-dev dpdk libipsec-mb-dev libsodium-dev libb2-dev libconfig-dev libjansson-dev libpcap-dev
+	# the HTTP listener (JSON-RPC as wg-api serves it, Prometheus metrics) and its TLS
+	libmicrohttpd-dev libgnutls28-dev
 	# real peers and test tooling
 	wireguard-go wireguard-tools iproute2 iputils-ping iperf3 python3 procps
 	# end-to-end tests: offloads off on the veths the gateway's af_packet ports use;
-	# tcpdump for the AmneziaWG fingerprint check
+	# tcpdump for the AmneziaWG fingerprint check and to read the packet captures
 	ethtool tcpdump
 	# the AmneziaWG peer (amneziawg-go, built from ../shared/peers at test time, offline)
 	golang-go golang-golang-x-crypto-dev golang-golang-x-net-dev golang-golang-x-sys-dev
 	golang-github-tevino-abool-dev
+	# the operator's tools in the e2e tests: curl against the HTTP listener, certtool for
+	# its test certificates, a Prometheus server scraping the gateway, DPDK's
+	# dpdk-telemetry.py and dpdk-dumpcap (both in dpdk-dev)
+	curl gnutls-bin prometheus dpdk-dev
 	# man pages (made at build time), the Debian package and the install tests:
 	# dpkg-buildpackage, dh with dh_installsystemd, systemd-analyze verify, man, git ls-files
 	scdoc debhelper dpkg-dev systemd man-db git

@@ -34,6 +34,10 @@
 #                                  sockets and the work dir; idempotent (the traps call it)
 #   topo_leftovers [TAG]           print what of a run still exists (empty when clean)
 #   topo_genkey NAME / topo_genpsk NAME   $TOPO_DIR/NAME.key + NAME.pub / NAME.psk
+#   topo_hugepages MB              a hugetlbfs of the run's own with MB of free 2 MB pages
+#                                  (reserved if need be, given back at cleanup); the gateway
+#                                  then starts on hugepages with EAL's shared memory
+#                                  (WGDP_HUGE_DIR), as packet capture needs
 #   in_ns NS CMD...                run CMD in namespace NS
 #   gw_write_config [--endpoints|--endpoints6] [--keepalive N] [--mtu N] [--template FILE]
 #                   [--clients "1 2"] [--obfs "s1 = 15; h1 = 5; ..."]
@@ -83,7 +87,9 @@
 # TOPO_LISTEN_PORT, TOPO_MTU.
 # Environment: WGDP_BIN, WGDP_LCORES (EAL -l, default 0: one lcore), WGDP_LCORE_MAP (EAL
 # --lcores, instead of -l), WGDP_QPAIRS (queue pairs per port: one per worker), WGDP_ARGS
-# (gateway options after -c, e.g. --max-peers N), WGDP_MEM (-m, 512),
+# (gateway options after -c, e.g. --max-peers N), WGDP_MEM (-m, 512; 256 on hugepages),
+# WGDP_HUGE_DIR (hugepages from this hugetlbfs instead of --no-huge --no-shconf: set by
+# topo_hugepages MB),
 # WGDP_EAL_EXTRA (more EAL options), WGDP_READY_TIMEOUT (30 s), TOPO_KEEP=1 (keep the work
 # dir with the logs), TOPO_VERBOSE=1 (echo topology commands).
 
@@ -164,12 +170,20 @@ _topo_reap_stale() {
 			ip netns del "$ns" 2>/dev/null || true
 		fi
 	done
-	local dir line
+	local dir line m
 	for dir in /tmp/wgdp-e2e-*; do
 		[ -f "$dir/registry" ] && [ "$dir" != "$TOPO_DIR" ] || continue
 		read -r line 2>/dev/null <"$dir/registry" || continue
 		[[ $line =~ ^run\ ([0-9a-f]{6})\ ([0-9]+)$ ]] || continue
 		if ! kill -0 "${BASH_REMATCH[2]}" 2>/dev/null || [ "${BASH_REMATCH[1]}" = "$TOPO_TAG" ]; then
+			# A hugetlbfs it mounted (topo_hugepages), and the pages it reserved.
+			for m in $(awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts); do
+				rm -f "$m"/* 2>/dev/null
+				umount "$m" 2>/dev/null
+			done
+			awk '$1 == "hugepages" {print $2}' "$dir/registry" | while read -r m; do
+				_topo_hugepages_give_back "$m"
+			done
 			rm -rf "$dir"
 		fi
 	done
@@ -295,7 +309,7 @@ topo_cleanup() {
 	trap - ERR
 	[ "${TOPO_CLEANED:-1}" = 0 ] || return 0
 	TOPO_CLEANED=1
-	local -a nss=() pids=() socks=() dirs=() links=()
+	local -a nss=() pids=() socks=() dirs=() links=() mounts=() huge=()
 	if [ -f "${TOPO_REG:-}" ]; then
 		while read -r kind val; do
 			case $kind in
@@ -304,6 +318,8 @@ topo_cleanup() {
 			sock) socks+=("$val") ;;
 			dir) dirs+=("$val") ;;
 			link) links+=("$val") ;;
+			mount) mounts+=("$val") ;;
+			hugepages) huge+=("$val") ;;
 			esac
 		done <"$TOPO_REG"
 	fi
@@ -339,6 +355,8 @@ topo_cleanup() {
 		ip netns del "${nss[i]}" 2>/dev/null
 	done
 	for val in "${links[@]}"; do ip link del "$val" 2>/dev/null; done
+	for val in "${mounts[@]}"; do rm -f "$val"/* 2>/dev/null; umount "$val" 2>/dev/null; done
+	for val in "${huge[@]}"; do _topo_hugepages_give_back "$val"; done
 	for val in "${socks[@]}"; do rm -f "$val"; done
 	for val in "${dirs[@]}"; do rm -rf "$val"; done
 	if [ -n "${TOPO_DIR:-}" ] && [ -d "$TOPO_DIR" ]; then
@@ -459,6 +477,42 @@ topo_build() {
 	for ((i = 1; i <= n; i++)); do topo_client_add "$i" "$@"; done
 	_topo_say "topology up: gateway ns $TOPO_NS_GW (WAN $TOPO_GW_WAN, LAN $TOPO_GW_LAN)," \
 		"switch $TOPO_NS_SW, LAN host $TOPO_NS_LAN, $n client(s)"
+}
+
+# --- hugepages, for what needs shared memory (packet capture) ---------------------------------
+
+_topo_hugepages_give_back() {
+	local n=$1 cur
+	cur=$(cat /proc/sys/vm/nr_hugepages)
+	[ "$cur" -ge "$n" ] && echo $((cur - n)) >/proc/sys/vm/nr_hugepages 2>/dev/null
+	return 0
+}
+
+# topo_hugepages MB: a hugetlbfs of this run's own (2 MB pages) with at least MB free, for
+# a gateway started without --no-huge (WGDP_HUGE_DIR): packet capture needs EAL's shared
+# memory, which --no-huge does not give. Pages are reserved if too few are free and given
+# back at cleanup. Returns 1 (and says why) when they cannot be had.
+topo_hugepages() {
+	_topo_require_init
+	local mb=$1 need free add dir=$TOPO_DIR/huge
+	need=$(((mb + 1) / 2))
+	free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+	if [ "$free" -lt "$need" ]; then
+		add=$((need - free))
+		echo $(($(cat /proc/sys/vm/nr_hugepages) + add)) >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+		_topo_reg hugepages "$add"
+		free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+		if [ "$free" -lt "$need" ]; then
+			_topo_say "only $free free 2 MB hugepages of the $need needed"
+			return 1
+		fi
+	fi
+	mkdir -p "$dir"
+	_topo_reg mount "$dir"
+	mount -t hugetlbfs -o pagesize=2M nodev "$dir" || return 1
+	WGDP_HUGE_DIR=$dir
+	export WGDP_HUGE_DIR
+	_topo_say "hugetlbfs at $dir, $free pages free"
 }
 
 # --- the gateway -----------------------------------------------------------------------------
@@ -598,7 +652,11 @@ gw_start() {
 	local qp=""
 	[ -n "${WGDP_LCORE_MAP:-}" ] && lcores=("--lcores=$WGDP_LCORE_MAP")
 	[ -n "${WGDP_QPAIRS:-}" ] && qp=",qpairs=$WGDP_QPAIRS"
-	local -a cmd=("$bin" "${lcores[@]}" --no-huge -m "${WGDP_MEM:-512}" --no-pci --no-shconf
+	# Without hugepages EAL's memory is the process's own (--no-shconf: no multi-process);
+	# with WGDP_HUGE_DIR (topo_hugepages) it is shared, as packet capture needs.
+	local -a mem=(--no-huge -m "${WGDP_MEM:-512}" --no-shconf)
+	[ -n "${WGDP_HUGE_DIR:-}" ] && mem=(--huge-dir "$WGDP_HUGE_DIR" -m "${WGDP_MEM:-256}")
+	local -a cmd=("$bin" "${lcores[@]}" "${mem[@]}" --no-pci
 		--file-prefix "wgdp$TOPO_TAG"
 		"--vdev=net_af_packet0,iface=$TOPO_GW_WAN$qp" "--vdev=net_af_packet1,iface=$TOPO_GW_LAN$qp")
 	# shellcheck disable=SC2206

@@ -7,13 +7,16 @@
  * SIGINT and SIGTERM stop it cleanly (keys wiped); SIGUSR1 prints the counters.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_lcore.h>
+#include <rte_pdump.h>
 
 #include "wg_config.h"
 #include "wg_crypto.h"
@@ -44,6 +47,9 @@ static void usage(const char *prog)
 		"                      passes it. Default: the file's name, else wgdp0\n"
 		"      --max-peers N   capacity of the peer table (default: 1024, or the\n"
 		"                      number of configured peers if larger)\n"
+		"      --handshake-lcores N  lcores that do the Diffie-Hellman of handshakes\n"
+		"                      (taken from the EAL's lcores after the workers; default\n"
+		"                      auto: one per five lcores from 6 lcores on, else none)\n"
 		"      --max-allowed-ips N  capacity of the allowed-IPs tables per address\n"
 		"                      family (default: 2 per peer + 1024)\n"
 		"      --aead-engine NAME  ChaCha20-Poly1305 engine: auto, ipsec-mb, avx512,\n"
@@ -56,6 +62,7 @@ struct opts {
 	const char *name;
 	const char *aead_engine;
 	uint32_t max_peers, max_aips;
+	int hs_lcores;                 /* -1: auto */
 };
 
 static int parse_args(struct opts *o, int argc, char **argv)
@@ -65,6 +72,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "max-peers", required_argument, NULL, 'p' },
 		{ "max-allowed-ips", required_argument, NULL, 'a' },
+		{ "handshake-lcores", required_argument, NULL, 'H' },
 		{ "aead-engine", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -72,6 +80,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->hs_lcores = -1;
 	while ((c = getopt_long(argc, argv, "c:n:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -80,6 +89,20 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		case 'e':
 			o->aead_engine = optarg;
 			break;
+		case 'H': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (strcmp(optarg, "auto") == 0) {
+				o->hs_lcores = -1;
+			} else if (*end || end == optarg || v > 8) {
+				fprintf(stderr, "wgdp: --handshake-lcores must be 0..8 or auto\n");
+				return -1;
+			} else {
+				o->hs_lcores = (int)v;
+			}
+			break;
+		}
 		case 'n':
 			if (!wg_config_name_ok(optarg)) {
 				fprintf(stderr, "wgdp: --name must be 1..%d characters of "
@@ -142,20 +165,64 @@ static void control_loop(struct wg_gw *gw, struct wg_worker *inline_worker)
 	}
 }
 
+/* DPDK's own tools: telemetry (on unless --no-telemetry) and packet capture, which needs
+ * multi-process and so shared memory: not with --no-shconf or --in-memory
+ * (docs/operations.md). */
+static bool pdump_ready;
+
+static void start_pdump(void)
+{
+	char config[PATH_MAX];
+
+	/* rte_pdump_init "succeeds" without multi-process too (EAL then ignores the IPC it
+	 * registers); a secondary can attach only with hugepages and the shared config file,
+	 * which --no-shconf and --in-memory do not make. */
+	snprintf(config, sizeof(config), "%s/config", rte_eal_get_runtime_dir());
+	pdump_ready = rte_eal_has_hugepages() && access(config, F_OK) == 0 &&
+		      rte_pdump_init() == 0;
+}
+
+static void describe_tools(void)
+{
+	const char *dir = rte_eal_get_runtime_dir(), *prefix = strrchr(dir, '/');
+
+	prefix = prefix ? prefix + 1 : dir;
+	if (pdump_ready)
+		printf("wgdp: packet capture: dpdk-dumpcap --file-prefix=%s -i PORT\n", prefix);
+	else
+		printf("wgdp: packet capture: off (EAL without multi-process: --no-shconf or "
+		       "--in-memory)\n");
+	printf("wgdp: telemetry: dpdk-telemetry.py -f %s (/wgdp/stats, /wgdp/peers, ...)\n",
+	       prefix);
+}
+
 static int run(const struct opts *o)
 {
 	struct wg_config cfg;
 	struct wg_gw_params prm = { .max_peers = o->max_peers, .max_allowed_ips = o->max_aips,
-				    .aead_engine = o->aead_engine };
+				    .aead_engine = o->aead_engine, .config_path = o->config };
 	char err[WG_CONFIG_ERR_LEN];
 	struct wg_gw *gw;
-	unsigned lcore, i = 0;
+	unsigned lcore, i = 0, n_lcores;
 
 	if (wg_config_load_as(&cfg, o->config, o->name, err, sizeof(err)) != 0) {
 		fprintf(stderr, "wgdp: %s\n", err);
 		return 1;
 	}
-	prm.n_workers = rte_lcore_count() - 1;
+	/* The main lcore controls; then the workers; then the handshake lcores, by default
+	 * one for every five lcores once there are six (below that, the workers need the
+	 * cores more than a burst of handshakes does). */
+	n_lcores = rte_lcore_count();
+	prm.n_hs_lcores = o->hs_lcores >= 0 ? (unsigned)o->hs_lcores :
+			  n_lcores >= 6 ? n_lcores / 5 : 0;
+	/* All of them but the main lcore may handshake: the worker then shares it. */
+	if (prm.n_hs_lcores > n_lcores - 1) {
+		fprintf(stderr, "wgdp: --handshake-lcores %u needs %u lcores besides the "
+			"main one (EAL -l); there are %u\n", prm.n_hs_lcores, prm.n_hs_lcores,
+			n_lcores - 1);
+		return 1;
+	}
+	prm.n_workers = n_lcores - 1 - prm.n_hs_lcores;
 	prm.single_lcore = prm.n_workers == 0;
 	if (prm.single_lcore)
 		prm.n_workers = 1;
@@ -163,15 +230,25 @@ static int run(const struct opts *o)
 	wg_config_free(&cfg);
 	if (gw == NULL || wg_gw_start(gw, err, sizeof(err)) != 0 ||
 	    wg_gw_uapi_listen(gw, err, sizeof(err)) != 0 ||
-	    wg_gw_rpc_listen(gw, err, sizeof(err)) != 0) {
+	    wg_gw_rpc_listen(gw, err, sizeof(err)) != 0 ||
+	    wg_gw_http_listen(gw, err, sizeof(err)) != 0 ||
+	    wg_gw_telemetry_register(gw, err, sizeof(err)) != 0) {
 		fprintf(stderr, "wgdp: %s\n", err);
 		wg_gw_destroy(gw);
 		return 1;
 	}
 	wg_gw_describe(gw, stdout);
+	describe_tools();
 	RTE_LCORE_FOREACH_WORKER(lcore) {
-		printf("wgdp: lcore %u: worker %u\n", lcore, i);
-		rte_eal_remote_launch(worker_main, wg_gw_worker(gw, i++), lcore);
+		if (i < prm.n_workers) {
+			printf("wgdp: lcore %u: worker %u\n", lcore, i);
+			rte_eal_remote_launch(worker_main, wg_gw_worker(gw, i), lcore);
+		} else {
+			printf("wgdp: lcore %u: handshakes\n", lcore);
+			rte_eal_remote_launch(wg_gw_hs_lcore_main,
+					      wg_gw_hs_lcore(gw, i - prm.n_workers), lcore);
+		}
+		i++;
 	}
 	printf("wgdp: ready\n");
 	fflush(stdout);
@@ -207,11 +284,14 @@ int main(int argc, char **argv)
 	}
 	wg_noise_init();
 	wg_rpc_init();
+	start_pdump();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rc = run(&o);
+	if (pdump_ready)
+		rte_pdump_uninit();
 	rte_eal_cleanup();
 	return rc;
 }

@@ -47,6 +47,9 @@ static const struct method_help METHODS[] = {
 	{ "RemovePeers",   "public_keys=KEY,KEY... [validate_only=true]" },
 	{ "GetStats",      "" },
 	{ "GetLcores",     "" },
+	{ "GetEvents",     "[cursor=N] [limit=N]" },
+	{ "SetPeerEnabled", "public_key=KEY enabled=true|false" },
+	{ "SaveConfig",    "" },
 };
 
 /* Parameters whose plain value is a comma-separated list. */

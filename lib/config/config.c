@@ -42,21 +42,29 @@
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 
-static const char *const root_keys[] = { "interface", "ports", "peers", "nat",
-	"destination_rules", NULL };
+static const char *const root_keys[] = {
+	"interface", "ports", "peers", "http", "metrics", "events", "nat",
+	"destination_rules", NULL,
+};
 static const char *const interface_keys[] = {
 	"name", "private_key", "private_key_file", "listen_port", "mtu", "fwmark",
-	"uapi_socket", "jsonrpc_socket", "aead_engine", "obfuscation", NULL,
+	"uapi_socket", "jsonrpc_socket", "aead_engine", "obfuscation", "save_path", NULL,
 };
 static const char *const obfs_keys[] = {
 	"jc", "jmin", "jmax", "s1", "s2", "h1", "h2", "h3", "h4", "accept_plain", NULL,
 };
+static const char *const http_keys[] = {
+	"listen", "tokens", "tokens_file", "tls_certificate", "tls_key", "tls_client_ca",
+	"max_request_bytes", "max_connections", "idle_timeout", "metrics", NULL,
+};
+static const char *const metrics_keys[] = { "listen", "per_peer", NULL };
+static const char *const events_keys[] = { "ring_size", "quiet_margin", NULL };
 static const char *const port_keys[] = {
 	"name", "device", "role", "addresses", "gateway4", "gateway6", "mtu", "masquerade", NULL,
 };
 static const char *const peer_keys[] = {
 	"public_key", "preshared_key", "endpoint", "allowed_ips", "persistent_keepalive",
-	"destination_rules", NULL,
+	"enabled", "destination_rules", NULL,
 };
 
 /* ---- messages ---- */
@@ -212,6 +220,18 @@ static int get_u16(struct parse *p, const config_setting_t *g, const char *name,
 	if (rc == 1)
 		*out = (uint16_t)v;
 	return rc;
+}
+
+static int get_bool(struct parse *p, const config_setting_t *g, const char *name, bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, name);
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail(p, s, "'%s' must be true or false", name);
+	*out = config_setting_get_bool(s) != 0;
+	return 1;
 }
 
 /* An array [ "a", "b" ] or a list ( "a", "b" ) of strings. */
@@ -411,6 +431,8 @@ static int parse_private_key(struct parse *p, const config_setting_t *g)
 		return fail(p, file, "give 'private_key' or 'private_key_file', not both");
 	if (file && get_string(p, g, "private_key_file", &file, &path) < 0)
 		return -1;
+	if (file && strlen(path) < WG_CONFIG_FILE_LEN)
+		memcpy(c->private_key_file, path, strlen(path) + 1);
 	if (file && read_key_file(p, file, path) < 0)
 		return -1;
 	if (!rc && !file)
@@ -451,7 +473,8 @@ static int parse_interface(struct parse *p, const config_setting_t *g)
 	    get_u16(p, g, "mtu", TUNNEL_MTU_MIN, TUNNEL_MTU_MAX, &c->mtu) < 0 ||
 	    get_bounded(p, g, "uapi_socket", c->uapi_socket, WG_CONFIG_PATH_LEN) < 0 ||
 	    get_bounded(p, g, "jsonrpc_socket", c->jsonrpc_socket, WG_CONFIG_PATH_LEN) < 0 ||
-	    get_engine(p, g, &c->aead_engine) < 0)
+	    get_engine(p, g, &c->aead_engine) < 0 ||
+	    get_bounded(p, g, "save_path", c->save_path, WG_CONFIG_FILE_LEN) < 0)
 		return -1;
 	rc = get_int(p, g, "fwmark", 0, UINT32_MAX, &v);
 	if (rc == 1)
@@ -724,6 +747,7 @@ static int parse_allowed_ips(struct parse *p, const config_setting_t *g,
 
 static int parse_peer(struct parse *p, const config_setting_t *g, struct wg_config_peer *peer)
 {
+	bool enabled;
 	int rc;
 
 	peer->line = line_of(g);
@@ -741,6 +765,10 @@ static int parse_peer(struct parse *p, const config_setting_t *g, struct wg_conf
 	    get_u16(p, g, "persistent_keepalive", 0, 65535, &peer->persistent_keepalive) < 0 ||
 	    wg_cfg_peer_rules(p, g, peer) < 0)
 		return -1;
+	enabled = true;
+	if (get_bool(p, g, "enabled", &enabled) < 0)
+		return -1;
+	peer->disabled = !enabled;
 	return 0;
 }
 
@@ -806,6 +834,213 @@ static int parse_peers(struct parse *p, const config_setting_t *list)
 	return check_duplicates(p, list);
 }
 
+/* ---- http, metrics, events ---- */
+
+/* "IPv4:port" or "[IPv6]:port", the address a listener binds. */
+static int get_listen(struct parse *p, const config_setting_t *g, const char *where,
+		      struct wg_endpoint *ep)
+{
+	const config_setting_t *s;
+	const char *v;
+	char q[QUOTE_LEN];
+	int rc = get_string(p, g, "listen", &s, &v);
+
+	if (rc <= 0)
+		return rc;
+	if (wg_endpoint_parse(ep, v, strlen(v)))
+		return fail(p, s, "%s.listen must be IPv4:port or [IPv6]:port with port 1..65535, "
+			    "like \"127.0.0.1:8182\", not '%s'", where, quote(q, v));
+	return 1;
+}
+
+/* A token as an Authorization header carries it: printable, no spaces. */
+static bool token_ok(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n == 0 || n >= WG_CONFIG_TOKEN_LEN)
+		return false;
+	for (; *t; t++)
+		if (*t <= 0x20 || *t >= 0x7f)
+			return false;
+	return true;
+}
+
+static int parse_tokens(struct parse *p, const config_setting_t *g, struct wg_config_http *h)
+{
+	const config_setting_t *a;
+	int rc = get_strings(p, g, "tokens", &a);
+
+	if (rc <= 0)
+		return rc;
+	for (int i = 0; i < config_setting_length(a); i++) {
+		const config_setting_t *e = config_setting_get_elem(a, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+
+		if (i >= WG_CONFIG_MAX_TOKENS)
+			return fail(p, e, "too many tokens (at most %d)", WG_CONFIG_MAX_TOKENS);
+		/* A token is a secret: never quoted back. */
+		if (!token_ok(v))
+			return fail(p, e, "a token must be 1..%d printable characters without "
+				    "spaces", WG_CONFIG_TOKEN_LEN - 1);
+		memcpy(h->tokens[i], v, strlen(v) + 1);
+		wipe_text(v);
+		h->n_tokens = (unsigned)i + 1;
+	}
+	return 1;
+}
+
+/* One token a line; blank lines and lines starting with '#' are skipped. */
+static int read_tokens_file(struct parse *p, const config_setting_t *s,
+			    struct wg_config_http *h)
+{
+	char full[PATH_MAX], q[QUOTE_LEN];
+	const char *why = "cannot read";
+	size_t len = 0;
+	char *text, *line, *save = NULL;
+	int rc = 1;
+
+	if (snprintf(full, sizeof(full), "%.*s%s", h->tokens_file[0] == '/' ? 0 :
+		     (int)p->dir_len, p->dir ? p->dir : "", h->tokens_file) >= (int)sizeof(full))
+		return fail(p, s, "'tokens_file' is too long");
+	text = wg_config_read_file(full, 1u << 20, &len, &why);
+	if (text == NULL)
+		return fail(p, s, "tokens_file '%s': %s", quote(q, full), why);
+	for (line = strtok_r(text, "\r\n", &save); line && rc > 0;
+	     line = strtok_r(NULL, "\r\n", &save)) {
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		if (h->n_file_tokens == WG_CONFIG_MAX_TOKENS)
+			rc = fail(p, s, "tokens_file '%s' holds more than %d tokens", quote(q, full),
+				  WG_CONFIG_MAX_TOKENS);
+		else if (!token_ok(line))
+			rc = fail(p, s, "tokens_file '%s': a token must be 1..%d printable "
+				  "characters without spaces", quote(q, full), WG_CONFIG_TOKEN_LEN - 1);
+		else
+			memcpy(h->file_tokens[h->n_file_tokens++], line, strlen(line) + 1);
+	}
+	wg_wipe(text, len);
+	free(text);
+	if (rc > 0 && h->n_file_tokens == 0)
+		return fail(p, s, "tokens_file '%s' holds no token", quote(q, full));
+	return rc;
+}
+
+static bool is_loopback(const struct wg_ip *ip)
+{
+	static const uint8_t v6_lo[16] = { [15] = 1 };
+
+	return ip->family == WG_AF_INET ? ip->addr[0] == 127 :
+		memcmp(ip->addr, v6_lo, 16) == 0;
+}
+
+static int http_files(struct parse *p, const config_setting_t *g, struct wg_config_http *h)
+{
+	const config_setting_t *s;
+	int rc = get_bounded(p, g, "tokens_file", h->tokens_file, WG_CONFIG_FILE_LEN);
+
+	if (rc < 0 || (rc == 1 && read_tokens_file(p, config_setting_get_member(g,
+						   "tokens_file"), h) < 0))
+		return -1;
+	if (get_bounded(p, g, "tls_certificate", h->tls_certificate, WG_CONFIG_FILE_LEN) < 0 ||
+	    get_bounded(p, g, "tls_key", h->tls_key, WG_CONFIG_FILE_LEN) < 0 ||
+	    get_bounded(p, g, "tls_client_ca", h->tls_client_ca, WG_CONFIG_FILE_LEN) < 0)
+		return -1;
+	s = config_setting_get_member(g, "tls_key");
+	if (!h->tls_certificate[0] != !h->tls_key[0])
+		return fail(p, s ? s : config_setting_get_member(g, "tls_certificate"),
+			    "give both 'tls_certificate' and 'tls_key' for TLS, or neither");
+	if (h->tls_client_ca[0] && !h->tls_certificate[0])
+		return fail(p, config_setting_get_member(g, "tls_client_ca"),
+			    "'tls_client_ca' (mutual TLS) needs 'tls_certificate' and 'tls_key'");
+	return 0;
+}
+
+static int parse_http(struct parse *p, const config_setting_t *g)
+{
+	struct wg_config_http *h = &p->c->http;
+	const config_setting_t *at;
+	char ep[WG_ADDR_STRLEN];
+	long long v = 0;
+	int rc;
+
+	if (check_known(p, g, "http", http_keys) < 0)
+		return -1;
+	if ((rc = get_listen(p, g, "http", &h->listen)) < 0 || parse_tokens(p, g, h) < 0 ||
+	    http_files(p, g, h) < 0 || get_bool(p, g, "metrics", &h->metrics) < 0)
+		return -1;
+	h->enabled = rc == 1;
+	if ((rc = get_int(p, g, "max_request_bytes", 1024, 1ll << 30, &v)) < 0)
+		return -1;
+	if (rc == 1)
+		h->max_request_bytes = (uint32_t)v;
+	if ((rc = get_int(p, g, "max_connections", 1, 1024, &v)) < 0)
+		return -1;
+	if (rc == 1)
+		h->max_connections = (uint32_t)v;
+	if ((rc = get_int(p, g, "idle_timeout", 1, 3600, &v)) < 0)
+		return -1;
+	if (rc == 1)
+		h->idle_timeout = (uint32_t)v;
+	/* Anyone who reaches the listener can change the peers: off loopback, only with a
+	 * credential. TLS alone authenticates the server, not the client. */
+	at = config_setting_get_member(g, "listen");
+	if (h->enabled && !is_loopback(&h->listen.ip) && h->n_tokens + h->n_file_tokens == 0 &&
+	    !h->tls_client_ca[0]) {
+		wg_endpoint_format(ep, &h->listen);
+		return fail(p, at, "http.listen %s is not a loopback address, and anyone who can "
+			    "reach it could change the peers: set 'tokens' or 'tokens_file', or "
+			    "'tls_client_ca' for mutual TLS", ep);
+	}
+	return 0;
+}
+
+static int parse_metrics(struct parse *p, const config_setting_t *g)
+{
+	struct wg_config_metrics *m = &p->c->metrics;
+	int rc;
+
+	if (check_known(p, g, "metrics", metrics_keys) < 0)
+		return -1;
+	if ((rc = get_listen(p, g, "metrics", &m->listen)) < 0 ||
+	    get_bool(p, g, "per_peer", &m->per_peer) < 0)
+		return -1;
+	m->has_listen = rc == 1;
+	return 0;
+}
+
+static int parse_events(struct parse *p, const config_setting_t *g)
+{
+	struct wg_config_events *ev = &p->c->events;
+	long long v = 0;
+	int rc;
+
+	if (check_known(p, g, "events", events_keys) < 0)
+		return -1;
+	if ((rc = get_int(p, g, "ring_size", 16, 1 << 20, &v)) < 0)
+		return -1;
+	if (rc == 1)
+		ev->ring_size = (uint32_t)v;
+	if ((rc = get_int(p, g, "quiet_margin", 0, 86400, &v)) < 0)
+		return -1;
+	if (rc == 1)
+		ev->quiet_margin = (uint32_t)v;
+	return 0;
+}
+
+/* A group setting that may be absent: 0 absent or parsed, -1 refused. */
+static int parse_group(struct parse *p, const config_setting_t *root, const char *name,
+		       int (*fn)(struct parse *, const config_setting_t *))
+{
+	const config_setting_t *g = config_setting_get_member(root, name);
+
+	if (g == NULL)
+		return 0;
+	if (!config_setting_is_group(g))
+		return fail(p, g, "'%s' must be a group { ... }", name);
+	return fn(p, g);
+}
+
 /* ---- the whole file ---- */
 
 /* A list ( ... ), or an empty array [] which reads the same to a person. */
@@ -834,6 +1069,10 @@ static int parse_root(struct parse *p, const config_setting_t *root)
 	if (iface && parse_interface(p, iface) < 0)
 		return -1;
 	default_sockets(p->c);
+	if (parse_group(p, root, "http", parse_http) < 0 ||
+	    parse_group(p, root, "metrics", parse_metrics) < 0 ||
+	    parse_group(p, root, "events", parse_events) < 0)
+		return -1;
 	if (parse_ports(p, ports) < 0 || wg_cfg_parse_nat(p, root) < 0)
 		return -1;
 	return peers ? parse_peers(p, peers) : 0;
@@ -848,6 +1087,13 @@ static void defaults(struct wg_config *c, const char *name)
 		memcpy(c->name, DEFAULT_NAME, sizeof(DEFAULT_NAME));
 	c->listen_port = DEFAULT_LISTEN_PORT;
 	c->mtu = DEFAULT_TUNNEL_MTU;
+	c->http.max_request_bytes = 16u << 20;
+	c->http.max_connections = 64;
+	c->http.idle_timeout = 10;
+	c->http.metrics = true;
+	c->metrics.per_peer = true;
+	c->events.ring_size = 4096;
+	c->events.quiet_margin = 30;
 	wg_obfs_default(&c->obfs);
 	wg_config_nat_defaults(&c->nat);
 }
@@ -958,4 +1204,6 @@ void wg_config_free(struct wg_config *c)
 	wg_cfg_free_rule_sets(c);
 	wg_wipe(c->private_key, sizeof(c->private_key));
 	c->has_private_key = false;
+	wg_wipe(c->http.tokens, sizeof(c->http.tokens));
+	wg_wipe(c->http.file_tokens, sizeof(c->http.file_tokens));
 }

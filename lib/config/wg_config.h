@@ -27,6 +27,9 @@
 #define WG_CONFIG_RULES_NAME_LEN   32  /* a set of destination rules: 1..31 characters */
 #define WG_CONFIG_MAX_RULE_SETS    256
 #define WG_CONFIG_MAX_RULES        4096 /* per set */
+#define WG_CONFIG_FILE_LEN       256  /* certificate, key, token and save files */
+#define WG_CONFIG_MAX_TOKENS     16   /* HTTP tokens, inline and from the file, each */
+#define WG_CONFIG_TOKEN_LEN      128  /* a token: 1..127 printable characters, no spaces */
 
 enum wg_port_role {
 	WG_ROLE_WAN = 1u << 0,        /* encrypted side: UDP to and from peers */
@@ -89,7 +92,40 @@ struct wg_config_peer {
 	uint16_t persistent_keepalive;       /* seconds, 0 = off */
 	unsigned rule_set;                   /* destination rules: 0 none, else the index
 	                                      * in wg_config.rule_sets + 1 */
+	bool disabled;                       /* enabled = false: kept, its packets dropped */
 	unsigned line;                       /* where it was defined, for later messages */
+};
+
+/* The HTTP listener: JSON-RPC as jamescun/wg-api serves it, and GET /metrics. */
+struct wg_config_http {
+	bool enabled;                        /* `listen` given */
+	struct wg_endpoint listen;
+	char tokens[WG_CONFIG_MAX_TOKENS][WG_CONFIG_TOKEN_LEN];   /* inline */
+	unsigned n_tokens;
+	char tokens_file[WG_CONFIG_FILE_LEN];                    /* "" = none */
+	char file_tokens[WG_CONFIG_MAX_TOKENS][WG_CONFIG_TOKEN_LEN];  /* read from it */
+	unsigned n_file_tokens;
+	char tls_certificate[WG_CONFIG_FILE_LEN];   /* PEM; "" = plain HTTP */
+	char tls_key[WG_CONFIG_FILE_LEN];
+	char tls_client_ca[WG_CONFIG_FILE_LEN];     /* PEM; "" = no client certificates */
+	uint32_t max_request_bytes;          /* default 16 MiB */
+	uint32_t max_connections;            /* default 64 */
+	uint32_t idle_timeout;               /* seconds, default 10 */
+	bool metrics;                        /* GET /metrics here too, default true */
+};
+
+/* Prometheus metrics: an optional listener of their own (GET /metrics only). */
+struct wg_config_metrics {
+	bool has_listen;
+	struct wg_endpoint listen;           /* e.g. 127.0.0.1:9586, as the exporters use */
+	bool per_peer;                       /* per-peer series, default true */
+};
+
+/* Peer events (GetEvents). */
+struct wg_config_events {
+	uint32_t ring_size;                  /* events held, default 4096 */
+	uint32_t quiet_margin;               /* seconds past REJECT_AFTER_TIME without a
+	                                      * handshake before a peer is quiet, default 30 */
 };
 
 struct wg_config {
@@ -102,6 +138,11 @@ struct wg_config {
 	char uapi_socket[WG_CONFIG_PATH_LEN];    /* default /var/run/wireguard/NAME.sock */
 	char jsonrpc_socket[WG_CONFIG_PATH_LEN]; /* default /var/run/wgdp/NAME.json.sock */
 	int aead_engine;                     /* enum wg_aead_engine, default auto */
+	char private_key_file[WG_CONFIG_FILE_LEN];   /* as written; "" = none or inline */
+	char save_path[WG_CONFIG_FILE_LEN];  /* SaveConfig writes here; "" = the loaded file */
+	struct wg_config_http http;
+	struct wg_config_metrics metrics;
+	struct wg_config_events events;
 	struct wg_obfs obfs;                 /* AmneziaWG obfuscation; default plain WireGuard */
 	struct wg_config_port ports[WG_CONFIG_MAX_PORTS];
 	unsigned n_ports;
@@ -133,5 +174,13 @@ bool wg_config_rules_name_ok(const char *s);
 
 /* Release what a successful load allocated and wipe the keys. */
 void wg_config_free(struct wg_config *c);
+
+/*
+ * Write c to path in the syntax wg_config_load reads (libconfig's config_write), atomically:
+ * a temporary file in the same directory (mode 0600: it holds keys), fsync, rename over
+ * path, fsync of the directory. Peers' endpoints are written as c has them. 0, or -1 with
+ * a reason in err and path untouched.
+ */
+int wg_config_save(const struct wg_config *c, const char *path, char *err, size_t errlen);
 
 #endif

@@ -92,6 +92,7 @@ static void set_private_key(struct wg_gw *gw, const uint8_t key[WG_KEY_LEN])
 		return;
 
 	wg_noise_device_set_key(&gw->dev, key);
+	wg_hs_identity_publish(gw);
 	/* Sessions made with the old identity end; the static DH is redone lazily. */
 	for (uint32_t id = 0; id < gw->max_peers; id++) {
 		struct wg_peer *peer = &gw->peers[id];
@@ -136,7 +137,11 @@ static void replace_peers(struct wg_gw *gw, const struct wg_uapi_set *s)
 		if (!atomic_load_explicit(&peer->live, memory_order_relaxed))
 			continue;
 		if (keys == NULL || !bsearch(&k, keys, n, sizeof(*keys), cmp_key)) {
+			uint8_t key[WG_KEY_LEN];
+
+			memcpy(key, k, WG_KEY_LEN);
 			wg_gw_peer_remove(gw, peer);
+			wg_gw_event(gw, WG_PEER_EVENT_REMOVED, key, NULL, NULL);
 			continue;
 		}
 		wg_noise_peer_set_psk(&peer->noise, NULL);
@@ -201,8 +206,10 @@ static int apply_peer(struct wg_gw *gw, const struct wg_uapi_peer *p, uint64_t n
 	struct wg_peer *peer = wg_gw_peer_find(gw, p->public_key);
 
 	if (p->remove) {
-		if (peer)
+		if (peer) {
 			wg_gw_peer_remove(gw, peer);
+			wg_gw_event(gw, WG_PEER_EVENT_REMOVED, p->public_key, NULL, NULL);
+		}
 		return 0;
 	}
 	if (peer == NULL) {
@@ -235,21 +242,124 @@ int wg_gw_validate(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, siz
 	return check(gw, s, why, whylen);
 }
 
+/* What a peer's settings are, to tell a change from a request that repeats them (wg
+ * syncconf sends every peer). Allowed IPs count in any order. */
+static uint64_t fingerprint(const struct wg_peer *peer)
+{
+	struct {
+		uint64_t keepalive, port, n_aips, aips;
+		struct wg_ip ip;
+		uint8_t psk[WG_KEY_LEN];
+	} in;
+	uint64_t one, out;
+
+	memset(&in, 0, sizeof(in));
+	in.keepalive = peer->keepalive;
+	in.port = peer->conf_ep.port;
+	in.n_aips = peer->n_aips;
+	for (unsigned i = 0; i < peer->n_aips; i++) {
+		uint8_t b[18];
+
+		b[0] = peer->aips[i].ip.family;
+		b[1] = peer->aips[i].len;
+		memcpy(b + 2, peer->aips[i].ip.addr, 16);
+		wg_blake2s((uint8_t *)&one, sizeof(one), b, sizeof(b));
+		in.aips += one;   /* a sum: the same set in any order */
+	}
+	in.ip.family = peer->conf_ep.ip.family;
+	memcpy(in.ip.addr, peer->conf_ep.ip.addr, sizeof(in.ip.addr));
+	memcpy(in.psk, peer->noise.preshared_key, WG_KEY_LEN);
+	wg_blake2s((uint8_t *)&out, sizeof(out), &in, sizeof(in));
+	wg_wipe(&in, sizeof(in));
+	return out;
+}
+
+/* The peers' fingerprints before the request, and which of the request's peers existed.
+ * replace_peers resets every peer before the request's lines apply, so then every peer's
+ * fingerprint is taken, by id; otherwise only the request's, by position. */
+struct before {
+	uint64_t *by_id;             /* replace_peers: [max_peers] */
+	uint64_t *by_pos;            /* otherwise: [n_peers] */
+	bool *existed;               /* [n_peers] */
+};
+
+static bool before_take(struct wg_gw *gw, const struct wg_uapi_set *s, struct before *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->existed = calloc(s->n_peers + 1, sizeof(*b->existed));
+	if (s->replace_peers)
+		b->by_id = calloc(gw->max_peers, sizeof(*b->by_id));
+	else
+		b->by_pos = calloc(s->n_peers + 1, sizeof(*b->by_pos));
+	if (b->existed == NULL || (b->by_id == NULL && b->by_pos == NULL))
+		return false;
+	for (size_t i = 0; i < s->n_peers; i++) {
+		struct wg_peer *peer = wg_gw_peer_find(gw, s->peers[i].public_key);
+
+		b->existed[i] = peer != NULL;
+		if (peer && b->by_pos)
+			b->by_pos[i] = fingerprint(peer);
+	}
+	for (uint32_t id = 0; b->by_id && id < gw->max_peers; id++)
+		if (atomic_load_explicit(&gw->peers[id].live, memory_order_relaxed))
+			b->by_id[id] = fingerprint(&gw->peers[id]);
+	return true;
+}
+
+static void before_free(struct before *b)
+{
+	free(b->by_id);
+	free(b->by_pos);
+	free(b->existed);
+}
+
+/* One event per peer the request added or changed (removals are reported as they go).
+ * Without the fingerprints (no memory), every touched peer counts as changed. */
+static void report(struct wg_gw *gw, const struct wg_uapi_set *s, const struct before *b,
+		   bool have)
+{
+	for (size_t i = 0; i < s->n_peers; i++) {
+		struct wg_peer *peer = s->peers[i].remove ? NULL :
+			wg_gw_peer_find(gw, s->peers[i].public_key);
+		uint64_t was;
+
+		if (peer == NULL || peer->event_mark == gw->apply_gen)
+			continue;
+		peer->event_mark = gw->apply_gen;
+		if (have && !b->existed[i]) {
+			wg_gw_event(gw, WG_PEER_EVENT_ADDED, peer->noise.remote_static, NULL, NULL);
+			continue;
+		}
+		was = !have ? 0 : b->by_id ? b->by_id[peer->id] : b->by_pos[i];
+		if (!have || was != fingerprint(peer))
+			wg_gw_event(gw, WG_PEER_EVENT_CHANGED, peer->noise.remote_static, NULL,
+				    NULL);
+	}
+}
+
 int wg_gw_apply(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t whylen)
 {
 	uint64_t now = wg_gw_now();
 	int rc = check(gw, s, why, whylen);
+	struct before b;
+	bool have;
 
 	if (rc != 0)
 		return rc;
-	gw->rpc_cursor_valid = false;   /* ListPeers positions move when peers come and go */
 	rc = apply_obfs(gw, s, why, whylen);
 	if (rc != 0)
 		return rc;
+	have = before_take(gw, s, &b);
+	gw->apply_gen++;
+	gw->rpc_cursor_valid = false;   /* ListPeers positions move when peers come and go */
+	wg_gw_events_begin(gw);
 	wg_allowedips_begin(&gw->aips);
 	apply_device(gw, s);
 	for (size_t i = 0; i < s->n_peers && rc == 0; i++)
 		rc = apply_peer(gw, &s->peers[i], now, why, whylen);
 	wg_allowedips_commit(&gw->aips);
+	report(gw, s, &b, have);
+	wg_gw_events_end(gw);
+	before_free(&b);
 	return rc;
 }

@@ -320,6 +320,7 @@ static void on_confirm(struct wg_gw *gw, struct wg_peer *peer, uint32_t index, u
 	wg_peer_retire_keypairs(gw, retired, n);
 	wg_timers_handshake_complete(&peer->timers, now);
 	peer->last_handshake_unix_ns = wg_unix_ns();
+	wg_gw_event_handshake(gw, peer, false, now);
 	wg_peer_flush_staged(gw, peer, now);
 }
 
@@ -339,7 +340,7 @@ static void on_event(struct wg_gw *gw, const struct wg_event *ev, uint64_t now)
 		break;
 	case WG_EV_ROAM:
 		atomic_store_explicit(&peer->roam_pending, 0, memory_order_relaxed);
-		wg_peer_set_endpoint(gw, peer, &ev->ep, ev->port, ev->mac);
+		wg_gw_peer_learn_endpoint(gw, peer, &ev->ep, ev->port, ev->mac);
 		break;
 	}
 }
@@ -379,8 +380,10 @@ static void run_timers(struct wg_gw *gw, uint64_t now)
 		struct wg_peer *peer = &gw->peers[gw->timer_cursor];
 
 		gw->timer_cursor = (gw->timer_cursor + 1) % gw->max_peers;
-		if (atomic_load_explicit(&peer->live, memory_order_relaxed))
+		if (atomic_load_explicit(&peer->live, memory_order_relaxed)) {
 			wg_peer_timers_run(gw, peer, now);
+			wg_gw_peer_check_quiet(gw, peer, now);
+		}
 	}
 }
 
@@ -398,6 +401,7 @@ void wg_gw_control_poll(struct wg_gw *gw, uint64_t now)
 	drain_events(gw, now);
 	run_timers(gw, now);
 	wg_gw_ctl_poll(gw, now);
+	wg_gw_telemetry_poll(gw);
 	wg_retire_reclaim(gw, false);
 	wg_dp_tx_flush(wg_ctrl_ctx(gw));
 }

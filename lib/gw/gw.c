@@ -194,7 +194,9 @@ static int build(struct wg_gw *gw, const struct wg_gw_params *prm, char *err, si
 			       gw->aips_max / 64 + 1024, gw->aips_max / 64 + 4096, gw->rcu,
 			       SOCKET_ID_ANY) != 0 ||
 	    (gw->ratelimiter = wg_ratelimiter_create(8192)) == NULL ||
-	    (gw->retire = wg_retire_create()) == NULL) {
+	    (gw->retire = wg_retire_create()) == NULL ||
+	    (gw->events = wg_events_create(gw->cfg.events.ring_size ?
+					   gw->cfg.events.ring_size : 4096)) == NULL) {
 		snprintf(err, errlen, "out of memory building the gateway (%s)",
 			 rte_strerror(rte_errno));
 		return -1;
@@ -202,6 +204,11 @@ static int build(struct wg_gw *gw, const struct wg_gw_params *prm, char *err, si
 	if (wg_noise_device_init(&gw->dev, gw->cfg.has_private_key ? gw->cfg.private_key : NULL,
 				 &wg_gw_noise_callbacks, gw) != 0) {
 		snprintf(err, errlen, "unusable private key");
+		return -1;
+	}
+	if (wg_hs_lcores_init(gw, prm->n_hs_lcores, tag) != 0) {
+		snprintf(err, errlen, "cannot create the handshake lcores' rings (%s)",
+			 rte_strerror(rte_errno));
 		return -1;
 	}
 	return wg_gw_ports_init(gw, err, errlen);
@@ -229,6 +236,9 @@ struct wg_gw *wg_gw_create(const struct wg_config *cfg, const struct wg_gw_param
 		gw->max_peers = cfg->n_peers;
 	gw->mtu = cfg->mtu;
 	gw->aead_engine = cfg->aead_engine;
+	gw->started_unix_ns = wg_unix_ns();
+	if (prm->config_path)
+		snprintf(gw->config_path, sizeof(gw->config_path), "%s", prm->config_path);
 	if (prm->aead_engine) {
 		enum wg_aead_engine e;
 
@@ -277,6 +287,11 @@ void wg_gw_destroy(struct wg_gw *gw)
 {
 	if (gw == NULL)
 		return;
+	wg_gw_telemetry_unregister(gw);
+	wg_http_close(gw->http);
+	wg_http_close(gw->metrics_http);
+	free(gw->http_handlers);
+	free(gw->metrics_handlers);
 	wg_ctl_destroy(gw->uapi);
 	wg_ctl_destroy(gw->rpc);
 	free(gw->rpc_backend);
@@ -320,6 +335,7 @@ void wg_gw_destroy(struct wg_gw *gw)
 		while (rte_ring_sc_dequeue(*r, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
 	}
+	wg_hs_lcores_free(gw);
 	rte_ring_free(gw->ctrl_ring);
 	rte_ring_free(gw->hs_ring);
 	rte_ring_free(gw->hs_prio_ring);
@@ -330,6 +346,7 @@ void wg_gw_destroy(struct wg_gw *gw)
 		rte_ring_free(gw->ctrl_tx[p]);
 	rte_free(gw->rcu);
 	rte_mempool_free(gw->pool);
+	wg_events_free(gw->events);
 	wg_noise_device_wipe(&gw->dev);
 	wg_wipe(&gw->cfg, sizeof(gw->cfg));
 	rte_free(gw);

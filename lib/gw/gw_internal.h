@@ -26,6 +26,8 @@
 #include "wg_allowedips.h"
 #include "wg_config.h"
 #include "wg_drops.h"
+#include "wg_events.h"
+#include "wg_http.h"
 #include "wg_gw.h"
 #include "wg_index.h"
 #include "wg_pkt.h"
@@ -63,6 +65,8 @@
 #define WG_RX_BURSTS_SHARED   4   /* bursts per port per poll on a shared lcore, while full */
 #define WG_ICMP_PER_SEC       1000      /* ICMP errors per lcore and second ... */
 #define WG_ICMP_BURST         100       /* ... and at once */
+#define WG_MAX_HS_LCORES      8
+#define WG_HS_JOB_RING_SIZE   1024  /* initiations out at the handshake lcores, at most */
 #define WG_NEIGH_SIZE     4096
 #define WG_PENDING_MAX    64      /* packets held while their next hop is resolved ... */
 #define WG_PENDING_MAX_AGE_NS (3000ull * 1000 * 1000)   /* ... for at most 3 s */
@@ -185,6 +189,15 @@ struct wg_peer {
 	struct wg_prefix *aips;
 	unsigned n_aips, cap_aips;
 	uint64_t rx_bytes_base, tx_bytes_base;   /* the slot's byte counters at creation */
+	/* Operator state (docs/operations.md): a disabled peer keeps its configuration and
+	 * counters, has no session, and its packets are dropped as PEER_DISABLED where the
+	 * control lcore sees them (staged for a handshake, handshakes). */
+	bool disabled;
+	bool up;                       /* has had a session since it was added, enabled or
+	                                * last went quiet (events "up", "quiet") */
+	uint64_t last_hs_mono;         /* monotonic ns of the last completed handshake */
+	uint32_t n_handshakes;         /* completed since the peer was added */
+	uint32_t event_mark;           /* the apply that last reported it (one event each) */
 };
 
 #define WG_PORT_MAX_PKT_FDS 16
@@ -264,6 +277,21 @@ struct wg_cookie_pub {
 	uint64_t birth;
 };
 
+/* An initiation at a handshake lcore (hs_lcore.c): kept at the end of its mbuf's buffer. */
+struct wg_hs_job {
+	struct wg_noise_prepared prep;   /* written by the handshake lcore */
+	uint64_t cost_ns;                /* what preparing it took */
+	uint32_t msg_off, len, type;     /* the message in the frame, its type field */
+};
+
+/* A handshake lcore: [own] written by itself, read for statistics. */
+struct wg_hs_lcore {
+	struct wg_gw *gw;
+	unsigned idx;
+	unsigned lcore;
+	uint64_t jobs, busy_ns;
+} __rte_cache_aligned;
+
 /* The control lcore's handshake work, for statistics and the under-load decision. */
 struct wg_hs_state {
 	uint64_t under_load_until;     /* cookie replies until then */
@@ -275,6 +303,8 @@ struct wg_hs_state {
 	uint64_t busy_ns;              /* time spent on handshake messages */
 	uint64_t slice_ns;             /* shared lcore: the current slice */
 	uint64_t cookie_pub_birth;     /* of the published snapshot */
+	uint64_t prep_ns, answer_ns;   /* with handshake lcores: the cost of preparing an
+	                                * initiation there, of answering it here */
 };
 
 struct wg_gw {
@@ -304,6 +334,17 @@ struct wg_gw {
 	_Atomic uint32_t under_load;   /* [pub] */
 	_Atomic(struct wg_cookie_pub *) cookie_pub;   /* [pub] */
 	struct wg_hs_state hs;         /* [ctrl] */
+	/* Handshake lcores (hs_lcore.c): the jobs out at them and back, their copy of the
+	 * identity [pub], and the RCU state of their reads of it. */
+	unsigned n_hs_lcores;
+	struct wg_hs_lcore *hs_lcores;
+	struct rte_ring *hs_jobs;      /* control -> handshake lcores (SP/MC) */
+	struct rte_ring *hs_done;      /* handshake lcores -> control (MP/SC) */
+	struct rte_rcu_qsbr *hs_rcu;
+	struct wg_noise_identity hs_identity[2];
+	_Atomic unsigned hs_identity_cur;
+	uint32_t hs_in_flight;         /* [ctrl] jobs out */
+	uint64_t hs_offloaded;         /* [ctrl] initiations prepared elsewhere */
 	struct rte_ring *event_ring;   /* workers -> control: struct wg_event */
 	struct rte_ring *ctrl_tx[WG_MAX_PORTS];   /* control -> worker 0: frames to send */
 	struct rte_hash *peer_keys;    /* [ctrl] public key -> peer id */
@@ -327,6 +368,23 @@ struct wg_gw {
 	uint64_t hs_used;              /* handshake messages taken (response made, session
 	                                * begun, cookie stored) */
 	uint64_t local_used;           /* ARP and neighbour discovery for us, taken */
+	struct wg_events *events;      /* [ctrl] peer events (GetEvents) */
+	uint64_t started_unix_ns;
+	uint64_t hs_completed;         /* [ctrl] handshakes completed, both directions */
+	uint32_t n_disabled;           /* [ctrl] disabled peers */
+	uint32_t apply_gen;            /* [ctrl] counts wg_gw_apply calls */
+	unsigned bulk_depth;           /* [ctrl] inside a change request (events_begin/end) */
+	unsigned bulk_logged;          /* lines logged in it; past a few, a summary */
+	uint32_t bulk_counts[WG_PEER_EVENT_COUNT];
+	uint64_t bulk_first_seq;
+	char config_path[WG_CONFIG_FILE_LEN];   /* the file started from (SaveConfig) */
+	struct wg_http_server *http;   /* [ctrl] JSON-RPC over HTTP and /metrics */
+	struct wg_http_server *metrics_http;   /* [ctrl] /metrics on its own address */
+	struct wg_http_handlers *http_handlers;
+	struct wg_http_handlers *metrics_handlers;
+	uint64_t metrics_pages;        /* [ctrl] /metrics pages served */
+	uint64_t metrics_piece_max_ns; /* [ctrl] the longest a piece of one took */
+	struct rte_ring *tel_ring;     /* telemetry thread -> control lcore: requests */
 	struct wg_ctl_server *uapi;    /* [ctrl] the `wg` socket */
 	struct wg_ctl_server *rpc;     /* [ctrl] the JSON-RPC socket */
 	struct wg_rpc_backend *rpc_backend;
@@ -466,6 +524,37 @@ void wg_peer_use_endpoint(struct wg_gw *gw, struct wg_peer *peer, const struct w
 			  uint64_t now);
 extern const struct wg_noise_callbacks wg_gw_noise_callbacks;
 
+/* hs_lcore.c: handshake lcores */
+int wg_hs_lcores_init(struct wg_gw *gw, unsigned n, const char *tag);
+void wg_hs_lcores_free(struct wg_gw *gw);
+/* Publish gw->dev's identity for the handshake lcores (after every key change). */
+void wg_hs_identity_publish(struct wg_gw *gw);
+/* Hand an admitted initiation (the message at msg_off in m's frame) to the handshake
+ * lcores; false if there are none or no room (answer it here). */
+bool wg_hs_offload(struct wg_gw *gw, struct rte_mbuf *m, size_t msg_off, size_t len,
+		   uint32_t type);
+/* Prepared initiations back from the handshake lcores. */
+unsigned wg_hs_take_done(struct wg_gw *gw, struct rte_mbuf **ms, unsigned max);
+struct wg_hs_job *wg_hs_job(struct rte_mbuf *m);
+
+/* peer_events.c: what happened to peers, into the event ring and the log. A bulk change
+ * (wg_gw_events_begin ... end) logs one summary line rather than one per peer. */
+struct wg_endpoint;
+void wg_gw_event(struct wg_gw *gw, unsigned kind, const uint8_t key[WG_KEY_LEN],
+		 const struct wg_endpoint *ep, const struct wg_endpoint *old_ep);
+/* A handshake completed (initiated_by_us: we sent the initiation). */
+void wg_gw_event_handshake(struct wg_gw *gw, struct wg_peer *peer, bool initiated_by_us,
+			   uint64_t now);
+/* An authenticated packet from ep: roamed if it differs from where we sent to. Then the
+ * endpoint is set (wg_peer_set_endpoint). */
+void wg_gw_peer_learn_endpoint(struct wg_gw *gw, struct wg_peer *peer,
+			       const struct wg_endpoint *ep, unsigned port, const uint8_t *mac);
+/* Quiet peers (no handshake for REJECT_AFTER_TIME + the margin), as the sweep visits. */
+void wg_gw_peer_check_quiet(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
+void wg_gw_events_begin(struct wg_gw *gw);
+void wg_gw_events_end(struct wg_gw *gw);
+/* Disable (sessions ended, staged packets dropped) or enable a peer. */
+void wg_gw_peer_set_disabled(struct wg_gw *gw, struct wg_peer *peer, bool disabled);
 /* obfs.c: AmneziaWG's obfuscation on the gateway (docs/obfuscation.md) */
 /* Publish gw->cfg.obfs for the workers (NULL when plain). 0, or -1 out of memory. */
 int wg_gw_obfs_publish(struct wg_gw *gw);
@@ -507,5 +596,21 @@ void wg_gw_retire(struct wg_gw *gw, void *obj, wg_retire_fn free_fn);
 void wg_retire_reclaim(struct wg_gw *gw, bool all);
 
 uint64_t wg_unix_ns(void);
+
+/* telemetry.c: the telemetry thread's requests, served on the control lcore. */
+void wg_gw_telemetry_poll(struct wg_gw *gw);
+/* No more requests reach this gateway; those waiting are answered with an error. */
+void wg_gw_telemetry_unregister(struct wg_gw *gw);
+
+/* metrics.c: GET /metrics, streamed. */
+struct wg_http_stream;
+int wg_gw_metrics_start(void *ctx, struct wg_http_stream *s);
+
+/* rpc_srv.c: the backend both JSON-RPC transports use (made once). */
+int wg_gw_rpc_backend(struct wg_gw *gw, char *err, size_t errlen);
+
+/* save.c: SaveConfig. 0, or -1 with a reason; *path is where it went. */
+int wg_gw_save_config(struct wg_gw *gw, const char **path, uint32_t *peers, char *why,
+		      size_t whylen);
 
 #endif

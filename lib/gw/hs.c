@@ -16,6 +16,7 @@
 #include <rte_random.h>
 
 #include "gw_internal.h"
+#include "gw_log.h"
 #include "wg_cookie.h"
 #include "wg_crypto.h"
 
@@ -217,7 +218,20 @@ static bool admit(struct wg_gw *gw, const struct wg_pkt_info *pi, const uint8_t 
 static void refused(struct wg_gw *gw, enum wg_result r)
 {
 	wg_ctrl_ctx(gw)->drops[WG_DROP_HS_REFUSED]++;
-	RTE_LOG(DEBUG, USER1, "wgdp: handshake refused: %s\n", wg_result_str(r));
+	WG_LOG(DEBUG, hs, "handshake refused: %s", wg_result_str(r));
+}
+
+/* A disabled peer's handshake, identified by the core: refused, and what the core noted
+ * of it forgotten. true if refused. */
+static bool disabled(struct wg_gw *gw, struct wg_noise_peer *np)
+{
+	struct wg_peer *peer = np->owner;
+
+	if (!peer->disabled)
+		return false;
+	wg_noise_handshake_clear(&gw->dev, &peer->noise);
+	wg_ctrl_ctx(gw)->drops[WG_DROP_PEER_DISABLED]++;
+	return true;
 }
 
 /* A handshake message passed the core: its source is the peer's endpoint now (roaming),
@@ -230,11 +244,38 @@ static struct wg_peer *accepted(struct wg_gw *gw, struct wg_noise_peer *np,
 
 	peer->form_known = true;
 	peer->obfuscated = obfuscated;
-	wg_peer_set_endpoint(gw, peer, &(struct wg_endpoint){ .ip = pi->src, .port = pi->sport },
-			     port, mac);
+	wg_gw_peer_learn_endpoint(gw, peer,
+				  &(struct wg_endpoint){ .ip = pi->src, .port = pi->sport }, port,
+				  mac);
 	wg_timers_any_authenticated_received(&peer->timers, now);
 	wg_timers_any_authenticated_traversal(&peer->timers, now);
 	return peer;
+}
+
+/* After the initiation was taken and its response made: the session and the answer. */
+static void respond(struct wg_gw *gw, struct wg_noise_peer *np, struct wg_msg_response *resp,
+		    const struct wg_pkt_info *pi, unsigned port, const uint8_t *mac, bool obfs,
+		    uint64_t now)
+{
+	struct wg_peer *peer;
+	const struct wg_peer_ep *ep;
+
+	if (disabled(gw, np))
+		return;
+	peer = accepted(gw, np, pi, port, mac, obfs, now);
+	if (!begin_session(gw, peer, obfs, now)) {
+		refused(gw, WG_BAD_STATE);
+		return;
+	}
+	ep = atomic_load_explicit(&peer->ep, memory_order_relaxed);
+	if (ep == NULL) {   /* out of memory for the endpoint: the client will retry */
+		refused(gw, WG_BAD_STATE);
+		return;
+	}
+	send_message(gw, ep, resp, sizeof(*resp),
+		     wg_obfs_pad(&gw->cfg.obfs, WG_MSG_RESPONSE, obfs));
+	wg_timers_any_authenticated_sent(&peer->timers, now);
+	gw->hs_used++;
 }
 
 static void on_initiation(struct wg_gw *gw, const uint8_t *msg, size_t len,
@@ -243,33 +284,39 @@ static void on_initiation(struct wg_gw *gw, const uint8_t *msg, size_t len,
 {
 	struct wg_noise_peer *np;
 	struct wg_msg_response resp;
-	const struct wg_peer_ep *ep;
-	struct wg_peer *peer;
 	enum wg_result r;
 
 	gw->hs_initiations_rx++;
 	r = wg_noise_consume_initiation_as(&gw->dev, msg, len, now,
 					   wg_gw_obfs_type(gw, WG_MSG_INITIATION, obfs), &np);
+	if (r == WG_OK)
+		r = wg_noise_create_response_as(&gw->dev, np, &resp, now,
+						wg_gw_obfs_type(gw, WG_MSG_RESPONSE, obfs));
 	if (r != WG_OK) {
 		refused(gw, r);
 		return;
 	}
-	peer = accepted(gw, np, pi, port, mac, obfs, now);
-	r = wg_noise_create_response_as(&gw->dev, np, &resp, now,
-					wg_gw_obfs_type(gw, WG_MSG_RESPONSE, obfs));
-	if (r != WG_OK || !begin_session(gw, peer, obfs, now)) {
+	respond(gw, np, &resp, pi, port, mac, obfs, now);
+}
+
+/* An initiation a handshake lcore prepared: the rest of it, as on_initiation does. */
+static void on_prepared(struct wg_gw *gw, const uint8_t *msg, size_t len,
+			const struct wg_pkt_info *pi, unsigned port, const uint8_t *mac,
+			bool obfs, const struct wg_noise_prepared *prep, uint64_t now)
+{
+	struct wg_noise_peer *np;
+	struct wg_msg_response resp;
+	enum wg_result r;
+
+	gw->hs_initiations_rx++;
+	r = wg_noise_answer_prepared(&gw->dev, prep, msg, len,
+				     wg_gw_obfs_type(gw, WG_MSG_INITIATION, obfs), now, &resp,
+				     wg_gw_obfs_type(gw, WG_MSG_RESPONSE, obfs), &np);
+	if (r != WG_OK) {
 		refused(gw, r);
 		return;
 	}
-	ep = atomic_load_explicit(&peer->ep, memory_order_relaxed);
-	if (ep == NULL) {   /* out of memory for the endpoint: the client will retry */
-		refused(gw, WG_BAD_STATE);
-		return;
-	}
-	send_message(gw, ep, &resp, sizeof(resp),
-		     wg_obfs_pad(&gw->cfg.obfs, WG_MSG_RESPONSE, obfs));
-	wg_timers_any_authenticated_sent(&peer->timers, now);
-	gw->hs_used++;
+	respond(gw, np, &resp, pi, port, mac, obfs, now);
 }
 
 static void on_response(struct wg_gw *gw, const uint8_t *msg, size_t len,
@@ -287,6 +334,8 @@ static void on_response(struct wg_gw *gw, const uint8_t *msg, size_t len,
 		refused(gw, r);
 		return;
 	}
+	if (disabled(gw, np))
+		return;
 	peer = accepted(gw, np, pi, port, mac, obfs, now);
 	if (!begin_session(gw, peer, obfs, now)) {
 		refused(gw, WG_BAD_STATE);
@@ -295,6 +344,7 @@ static void on_response(struct wg_gw *gw, const uint8_t *msg, size_t len,
 	gw->hs_used++;
 	wg_timers_handshake_complete(&peer->timers, now);
 	peer->last_handshake_unix_ns = wg_unix_ns();
+	wg_gw_event_handshake(gw, peer, true, now);
 	/* The responder may only send once it has seen us use the keypair. */
 	if (peer->n_staged)
 		wg_peer_flush_staged(gw, peer, now);
@@ -345,40 +395,60 @@ static void on_cookie(struct wg_gw *gw, const uint8_t *msg, size_t len, bool obf
 		gw->hs_used++;
 }
 
-/* One queued message. Returns true if it cost Diffie-Hellman work (for the cost
- * estimate), false for a cookie reply made or taken, or a message refused early. */
-static bool handle(struct wg_gw *gw, struct rte_mbuf *m, bool under_load, uint64_t now)
+/* What handling a queued message cost, for the estimates. */
+enum handled { CHEAP, DH, OFFLOADED };
+
+/* The message of a queued frame: the type and the padding to skip (obfuscation) are what
+ * the worker recognised. false for a frame that does not parse (a worker parsed it: never). */
+static bool message_of(struct rte_mbuf *m, struct wg_pkt_info *pi, const uint8_t **msg,
+		       size_t *len)
+{
+	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct wg_meta *meta = wg_meta(m);
+
+	if (wg_pkt_parse_frame(pi, frame, rte_pktmbuf_data_len(m)) != 0)
+		return false;
+	*msg = frame + pi->l4_off + 8 + meta->hs_off;
+	*len = (size_t)(frame[pi->l4_off + 4] << 8 | frame[pi->l4_off + 5]) - 8 - meta->hs_off;
+	return true;
+}
+
+static enum handled handle(struct wg_gw *gw, struct rte_mbuf *m, bool under_load, uint64_t now)
 {
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct wg_meta *meta = wg_meta(m);
 	struct wg_pkt_info pi;
 	const uint8_t *msg;
 	size_t len;
-	bool dh = false, obfs;
+	enum handled cost = CHEAP;
+	bool obfs = meta->hs_obfs;
 
-	if (wg_pkt_parse_frame(&pi, frame, rte_pktmbuf_data_len(m)) != 0) {
-		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_BAD_FRAME);   /* a worker parsed it: never */
-		return false;
+	if (!message_of(m, &pi, &msg, &len)) {
+		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_BAD_FRAME);
+		return CHEAP;
 	}
-	/* What the worker recognised: the type, and the padding to skip (obfuscation). */
-	msg = frame + pi.l4_off + 8 + meta->hs_off;
-	len = (size_t)(frame[pi.l4_off + 4] << 8 | frame[pi.l4_off + 5]) - 8 - meta->hs_off;
-	obfs = meta->hs_obfs;
 	switch (meta->hs_type) {
 	case WG_MSG_INITIATION:
-		if ((dh = admit(gw, &pi, msg, len, meta->port, frame + 6, obfs, under_load, now)))
-			on_initiation(gw, msg, len, &pi, meta->port, frame + 6, obfs, now);
+		if (!admit(gw, &pi, msg, len, meta->port, frame + 6, obfs, under_load, now))
+			break;
+		if (wg_hs_offload(gw, m, (size_t)(msg - frame), len,
+				  wg_gw_obfs_type(gw, WG_MSG_INITIATION, obfs)))
+			return OFFLOADED;   /* the mbuf comes back on the done ring */
+		on_initiation(gw, msg, len, &pi, meta->port, frame + 6, obfs, now);
+		cost = DH;
 		break;
 	case WG_MSG_RESPONSE:
-		if ((dh = admit(gw, &pi, msg, len, meta->port, frame + 6, obfs, under_load, now)))
+		if (admit(gw, &pi, msg, len, meta->port, frame + 6, obfs, under_load, now)) {
 			on_response(gw, msg, len, &pi, meta->port, frame + 6, obfs, now);
+			cost = DH;
+		}
 		break;
 	case WG_MSG_COOKIE_REPLY:
 		on_cookie(gw, msg, len, obfs, now);
 		break;
 	}
 	rte_pktmbuf_free(m);
-	return dh;
+	return cost;
 }
 
 /* A moving average of a cost measured in wall-clock time. One sample counts at most
@@ -395,15 +465,28 @@ static uint64_t ewma(uint64_t avg, uint64_t sample)
 	return avg - avg / 8 + sample / 8;
 }
 
-/* Under load while the backlog passes 1/8 of the ring, or would take longer than
- * WG_HS_BACKLOG_NS to serve at the measured cost of a handshake; and a second after. */
+/* What one more handshake message costs the gateway's time to serve its backlog: the
+ * control lcore's own Diffie-Hellman, or with handshake lcores the preparation shared
+ * among them plus the control lcore's answer. */
+static uint64_t hs_cost(const struct wg_gw *gw)
+{
+	const struct wg_hs_state *hs = &gw->hs;
+
+	if (gw->n_hs_lcores == 0 || hs->prep_ns == 0)
+		return hs->dh_ns;
+	return hs->prep_ns / gw->n_hs_lcores + hs->answer_ns;
+}
+
+/* Under load while the backlog (queued, and out at the handshake lcores) passes 1/8 of
+ * the ring, or would take longer than WG_HS_BACKLOG_NS to serve at the measured cost of a
+ * handshake; and a second after. */
 static bool decide_load(struct wg_gw *gw, uint64_t now)
 {
 	struct wg_hs_state *hs = &gw->hs;
-	uint64_t backlog = rte_ring_count(gw->hs_ring);
+	uint64_t backlog = rte_ring_count(gw->hs_ring) + gw->hs_in_flight;
 	bool was = now < hs->under_load_until;
 
-	if (backlog >= WG_UNDER_LOAD || backlog * hs->dh_ns >= WG_HS_BACKLOG_NS) {
+	if (backlog >= WG_UNDER_LOAD || backlog * hs_cost(gw) >= WG_HS_BACKLOG_NS) {
 		hs->under_load_until = now + WG_NSEC_PER_SEC;
 		hs->under_load_entered += !was;
 	}
@@ -428,20 +511,53 @@ static uint64_t slice_ns(struct wg_gw *gw)
 	return s;
 }
 
+/* Answer what the handshake lcores prepared. */
+static void take_prepared(struct wg_gw *gw, uint64_t now)
+{
+	struct wg_hs_state *hs = &gw->hs;
+	struct rte_mbuf *ms[32];
+	unsigned n;
+	uint64_t hz = rte_get_tsc_hz();
+
+	while ((n = wg_hs_take_done(gw, ms, RTE_DIM(ms))) > 0) {
+		uint64_t t = rte_rdtsc();
+
+		for (unsigned i = 0; i < n; i++) {
+			struct wg_hs_job *job = wg_hs_job(ms[i]);
+			const uint8_t *frame = rte_pktmbuf_mtod(ms[i], const uint8_t *);
+			const struct wg_meta *meta = wg_meta(ms[i]);
+			struct wg_pkt_info pi;
+			const uint8_t *msg;
+			size_t len;
+
+			hs->prep_ns = ewma(hs->prep_ns, job->cost_ns);
+			if (message_of(ms[i], &pi, &msg, &len))
+				on_prepared(gw, msg, len, &pi, meta->port, frame + 6, meta->hs_obfs,
+					    &job->prep, now);
+			wg_wipe(&job->prep, sizeof(job->prep));
+			rte_pktmbuf_free(ms[i]);
+		}
+		hs->answer_ns = ewma(hs->answer_ns, (rte_rdtsc() - t) * WG_NSEC_PER_SEC / hz / n);
+	}
+}
+
 void wg_hs_drain(struct wg_gw *gw, uint64_t now)
 {
 	struct wg_hs_state *hs = &gw->hs;
 	uint64_t hz = rte_get_tsc_hz(), t0 = rte_rdtsc(), t = t0;
 	uint64_t end = t0 + slice_ns(gw) * hz / WG_NSEC_PER_SEC;
 	uint32_t stamp = (uint32_t)(now >> 20), max_age = (uint32_t)(WG_HS_MAX_AGE_NS >> 20);
-	bool under_load = decide_load(gw, now);
+	bool under_load;
 	unsigned served = 0;
 	struct rte_mbuf *m;
 
+	take_prepared(gw, now);
+	t = rte_rdtsc();
+	under_load = decide_load(gw, now);
 	for (;;) {
 		bool prio = rte_ring_sc_dequeue(gw->hs_prio_ring, (void **)&m) == 0;
+		enum handled cost;
 		uint64_t t1;
-		bool dh;
 
 		if (!prio && rte_ring_sc_dequeue(gw->hs_ring, (void **)&m) != 0)
 			break;
@@ -450,13 +566,16 @@ void wg_hs_drain(struct wg_gw *gw, uint64_t now)
 			wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_HS_STALE);
 			continue;
 		}
-		dh = handle(gw, m, under_load, now);
+		cost = handle(gw, m, under_load, now);
 		t1 = rte_rdtsc();
-		if (dh)
+		if (cost == DH)
 			hs->dh_ns = ewma(hs->dh_ns, (t1 - t) * WG_NSEC_PER_SEC / hz);
-		else
+		else if (cost == CHEAP)
 			hs->cookie_ns = ewma(hs->cookie_ns, (t1 - t) * WG_NSEC_PER_SEC / hz);
 		t = t1;
+		/* With handshake lcores, what they finished is answered as it comes. */
+		if (served % 16 == 15)
+			take_prepared(gw, now);
 		served++;
 		if (t >= end) {
 			hs->slices_spent += !rte_ring_empty(gw->hs_ring) ||
@@ -505,7 +624,7 @@ void wg_hs_initiate(struct wg_gw *gw, struct wg_peer *peer, uint64_t now)
 	const struct wg_peer_ep *ep;
 	bool obfs = wg_gw_obfs_peer_form(gw, peer);
 
-	if (!wg_timers_may_initiate(peer->last_init_sent, now))
+	if (peer->disabled || !wg_timers_may_initiate(peer->last_init_sent, now))
 		return;
 	ep = initiation_target(gw, peer, &tmp, now);
 	if (ep == NULL)

@@ -186,6 +186,8 @@ int wg_gw_peer_add(struct wg_gw *gw, const struct wg_config_peer *cp, char *err,
 	peer->keepalive = cp->persistent_keepalive;
 	wg_timers_init(&peer->timers, cp->persistent_keepalive);
 	peer->conf_ep = cp->endpoint;
+	peer->disabled = cp->disabled;
+	gw->n_disabled += cp->disabled;
 	wg_allowedips_begin(&gw->aips);
 	for (unsigned i = 0; i < cp->n_allowed_ips && rc == 0; i++)
 		rc = wg_gw_peer_add_aip(gw, peer, &cp->allowed_ips[i]);
@@ -212,6 +214,7 @@ void wg_gw_peer_remove(struct wg_gw *gw, struct wg_peer *peer)
 	struct wg_keypair *retired[3];
 
 	atomic_store_explicit(&peer->live, 0, memory_order_release);
+	gw->n_disabled -= peer->disabled;
 	/* Before anything else changes: a worker that sees the new generation treats every
 	 * reference it carries for the old one as gone. */
 	atomic_fetch_add_explicit(&peer->gen, 1, memory_order_release);
@@ -239,6 +242,10 @@ void wg_peer_stage(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 	if (peer == NULL) {
 		/* Its peer was removed while the packet waited (the slot may be another's). */
 		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_PEER_GONE);
+		return;
+	}
+	if (peer->disabled) {
+		wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_PEER_DISABLED);
 		return;
 	}
 	if (atomic_load_explicit(&peer->ep, memory_order_relaxed) == NULL &&

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_ethdev.h>
@@ -19,6 +20,7 @@
 
 #include "gw_internal.h"
 #include "gw_nat.h"
+#include "wg_crypto.h"
 #include "wg_ctl.h"
 #include "wg_rpc.h"
 
@@ -198,6 +200,25 @@ static json_t *handshake_json(struct wg_gw *gw)
 	json_object_set_new(o, "busy_ns", json_integer((json_int_t)hs->busy_ns));
 	if (gw->single_lcore)
 		json_object_set_new(o, "slice_ns", json_integer((json_int_t)hs->slice_ns));
+	if (gw->n_hs_lcores) {
+		json_t *l = json_array();
+
+		json_object_set_new(o, "offloaded", json_integer((json_int_t)gw->hs_offloaded));
+		json_object_set_new(o, "in_flight", json_integer(gw->hs_in_flight));
+		json_object_set_new(o, "prepare_ns", json_integer((json_int_t)hs->prep_ns));
+		json_object_set_new(o, "answer_ns", json_integer((json_int_t)hs->answer_ns));
+		for (unsigned i = 0; i < gw->n_hs_lcores; i++) {
+			json_t *e = json_object();
+
+			json_object_set_new(e, "lcore", json_integer(gw->hs_lcores[i].lcore));
+			json_object_set_new(e, "prepared",
+					    json_integer((json_int_t)gw->hs_lcores[i].jobs));
+			json_object_set_new(e, "busy_ns",
+					    json_integer((json_int_t)gw->hs_lcores[i].busy_ns));
+			json_array_append_new(l, e);
+		}
+		json_object_set_new(o, "lcores", l);
+	}
 	return o;
 }
 
@@ -255,6 +276,14 @@ static int be_stats(void *ctx, json_t *result, char *why, size_t whylen)
 	json_object_set_new(result, "junk_packets_tx", json_integer((json_int_t)st.junk_sent));
 	json_object_set_new(result, "peers", json_integer(st.peers));
 	json_object_set_new(result, "peers_with_session", json_integer(st.peers_with_session));
+	json_object_set_new(result, "peers_disabled", json_integer(gw->n_disabled));
+	json_object_set_new(result, "handshakes_completed", json_integer((json_int_t)gw->hs_completed));
+	json_object_set_new(result, "metrics", json_pack("{s:I, s:I}", "pages",
+			    (json_int_t)gw->metrics_pages, "piece_max_ns",
+			    (json_int_t)gw->metrics_piece_max_ns));
+	json_object_set_new(result, "events", json_pack("{s:I, s:I}", "next",
+			    (json_int_t)wg_events_next_seq(gw->events), "lost",
+			    (json_int_t)wg_events_dropped(gw->events)));
 	json_object_set_new(result, "drops", drops);
 	json_object_set_new(result, "workers", workers);
 	json_object_set_new(result, "ports", ports);
@@ -282,9 +311,117 @@ static int be_lcores(void *ctx, json_t *result, char *why, size_t whylen)
 			json_object_set_new(o, "queue", json_integer(i));
 		json_array_append_new(list, o);
 	}
+	for (unsigned i = 0; i < gw->n_hs_lcores; i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "lcore", json_integer(gw->hs_lcores[i].lcore));
+		json_object_set_new(o, "role", json_string("handshake"));
+		json_array_append_new(list, o);
+	}
 	json_object_set_new(result, "single_lcore", json_boolean(gw->single_lcore));
 	json_object_set_new(result, "aead_engine", json_string(wg_gw_aead(gw)));
 	json_object_set_new(result, "lcores", list);
+	return 0;
+}
+
+/* Go's RFC 3339 with nanoseconds cut to what is there, as the peers' last_handshake. */
+static void format_time(char out[48], uint64_t unix_ns)
+{
+	time_t t = (time_t)(unix_ns / WG_NSEC_PER_SEC);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(unix_ns % WG_NSEC_PER_SEC));
+}
+
+static json_t *event_json(const struct wg_peer_event *ev)
+{
+	char key[WG_KEY_B64_LEN + 1], ep[WG_ADDR_STRLEN], when[48];
+	json_t *o = json_object();
+
+	wg_key_to_base64(key, ev->public_key);
+	format_time(when, ev->unix_ns);
+	json_object_set_new(o, "seq", json_integer((json_int_t)ev->seq));
+	json_object_set_new(o, "time", json_string(when));
+	json_object_set_new(o, "event", json_string(wg_peer_event_word(ev->kind)));
+	json_object_set_new(o, "public_key", json_string(key));
+	if (ev->endpoint.ip.family) {
+		wg_endpoint_format(ep, &ev->endpoint);
+		json_object_set_new(o, "endpoint", json_string(ep));
+	}
+	if (ev->kind == WG_PEER_EVENT_ROAMED && ev->old_endpoint.ip.family) {
+		wg_endpoint_format(ep, &ev->old_endpoint);
+		json_object_set_new(o, "old_endpoint", json_string(ep));
+	}
+	if (ev->kind == WG_PEER_EVENT_HANDSHAKE) {
+		json_object_set_new(o, "initiator", json_string(ev->initiated_by_us ? "gateway" :
+								  "peer"));
+		json_object_set_new(o, "first", json_boolean(ev->first));
+	}
+	return o;
+}
+
+static int be_events(void *ctx, uint64_t cursor, uint64_t limit, json_t *result, char *why,
+		     size_t whylen)
+{
+	struct wg_gw *gw = ctx;
+	struct wg_peer_event evs[64];
+	uint64_t lost = 0, next = cursor, total_lost = 0;
+	json_t *list = json_array();
+	char when[48];
+	bool first = true;
+
+	(void)why;
+	(void)whylen;
+	/* In chunks of 64 so the stack stays small; `lost` is the first chunk's. */
+	while (json_array_size(list) < limit) {
+		uint64_t l, want = limit - json_array_size(list);
+		size_t n = wg_events_read(gw->events, next, evs, want < 64 ? want : 64, &l, &next);
+
+		if (first)
+			total_lost = l;
+		first = false;
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(list, event_json(&evs[i]));
+		if (n == 0)
+			break;
+	}
+	lost = total_lost;
+	format_time(when, gw->started_unix_ns);
+	json_object_set_new(result, "events", list);
+	json_object_set_new(result, "next_cursor", json_integer((json_int_t)next));
+	json_object_set_new(result, "lost", json_integer((json_int_t)lost));
+	json_object_set_new(result, "oldest", json_integer((json_int_t)wg_events_oldest_seq(gw->events)));
+	json_object_set_new(result, "started", json_string(when));
+	return 0;
+}
+
+static int be_set_enabled(void *ctx, const uint8_t key[WG_KEY_LEN], bool enabled, char *why,
+			  size_t whylen)
+{
+	struct wg_gw *gw = ctx;
+	struct wg_peer *peer = wg_gw_peer_find(gw, key);
+
+	(void)why;
+	(void)whylen;
+	if (peer == NULL)
+		return ENOENT;
+	wg_gw_peer_set_disabled(gw, peer, !enabled);
+	return 0;
+}
+
+static int be_save_config(void *ctx, json_t *result, char *why, size_t whylen)
+{
+	struct wg_gw *gw = ctx;
+	const char *path = NULL;
+	uint32_t peers = 0;
+
+	if (wg_gw_save_config(gw, &path, &peers, why, whylen) != 0)
+		return EIO;
+	json_object_set_new(result, "path", json_string(path));
+	json_object_set_new(result, "peers", json_integer(peers));
 	return 0;
 }
 
@@ -354,8 +491,10 @@ static const struct wg_ctl_ops rpc_ops = {
 	.on_close = on_close,
 };
 
-int wg_gw_rpc_listen(struct wg_gw *gw, char *err, size_t errlen)
+int wg_gw_rpc_backend(struct wg_gw *gw, char *err, size_t errlen)
 {
+	if (gw->rpc_backend)
+		return 0;
 	gw->rpc_backend = calloc(1, sizeof(*gw->rpc_backend));
 	if (gw->rpc_backend == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -364,8 +503,16 @@ int wg_gw_rpc_listen(struct wg_gw *gw, char *err, size_t errlen)
 	*gw->rpc_backend = (struct wg_rpc_backend){
 		.ctx = gw, .device = be_device, .peer_at = be_peer_at, .peer_get = be_peer_get,
 		.apply = be_apply, .validate = be_validate, .stats = be_stats, .lcores = be_lcores,
+		.events = be_events, .set_enabled = be_set_enabled, .save_config = be_save_config,
 	};
 	wg_gw_nat_rpc_backend(gw->rpc_backend);
+	return 0;
+}
+
+int wg_gw_rpc_listen(struct wg_gw *gw, char *err, size_t errlen)
+{
+	if (wg_gw_rpc_backend(gw, err, errlen) != 0)
+		return -1;
 	gw->rpc = wg_ctl_listen(gw->cfg.jsonrpc_socket, &rpc_ops, gw, NULL, err, errlen);
 	return gw->rpc ? 0 : -1;
 }

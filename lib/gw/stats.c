@@ -34,9 +34,10 @@ void wg_gw_describe(struct wg_gw *gw, FILE *out)
 		fprintf(out, "\n");
 	}
 	fprintf(out, "wgdp: ChaCha20-Poly1305: %s\n", wg_gw_aead(gw));
-	fprintf(out, "wgdp: lcore %u: control%s; %u worker%s; %u peers\n", rte_get_main_lcore(),
-		gw->single_lcore ? " and worker 0 in turn" : "", gw->n_workers,
-		gw->n_workers == 1 ? "" : "s", gw->n_peers);
+	fprintf(out, "wgdp: lcore %u: control%s; %u worker%s; %u handshake lcore%s; %u peers\n",
+		rte_get_main_lcore(), gw->single_lcore ? " and worker 0 in turn" : "",
+		gw->n_workers, gw->n_workers == 1 ? "" : "s", gw->n_hs_lcores,
+		gw->n_hs_lcores == 1 ? "" : "s", gw->n_peers);
 }
 
 static void dump_worker(const struct wg_worker *w, const char *name, FILE *out)
@@ -95,6 +96,10 @@ void wg_gw_dump_stats(struct wg_gw *gw, FILE *out)
 		" cookie replies in, %" PRIu64 " messages sent, %" PRIu64 " junk packets sent\n",
 		gw->hs_initiations_rx, gw->hs_responses_rx, gw->hs_cookies_rx, gw->hs_sent,
 		gw->junk_sent);
+	for (unsigned i = 0; i < gw->n_hs_lcores; i++)
+		fprintf(out, "  handshake lcore %u: %" PRIu64 " initiations prepared in %.1f ms\n",
+			gw->hs_lcores[i].lcore, gw->hs_lcores[i].jobs,
+			(double)gw->hs_lcores[i].busy_ns / 1e6);
 	for (unsigned i = 0; i < gw->n_workers; i++) {
 		snprintf(name, sizeof(name), "worker %u", i);
 		dump_worker(&gw->workers[i], name, out);
@@ -130,6 +135,12 @@ void wg_gw_get_stats(struct wg_gw *gw, struct wg_gw_stats *st)
 	st->junk_sent = gw->junk_sent;
 	st->hs_used = gw->hs_used;
 	st->local_used = gw->local_used;
+	st->hs_offloaded = gw->hs_offloaded;
+	st->hs_busy_ns = gw->hs.busy_ns;
+	for (unsigned i = 0; i < gw->n_hs_lcores; i++) {
+		st->hs_prepared += gw->hs_lcores[i].jobs;
+		st->hs_lcores_busy_ns += gw->hs_lcores[i].busy_ns;
+	}
 	st->under_load = atomic_load(&gw->under_load);
 	st->under_load_entered = gw->hs.under_load_entered;
 	st->peers = gw->n_peers;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gw_internal.h"
+#include "gw_log.h"
 #include "wg_crypto.h"
 #include "wg_ctl.h"
 #include "wg_uapi.h"
@@ -55,6 +56,7 @@ void wg_gw_peer_info(struct wg_gw *gw, struct wg_peer *peer, struct wg_uapi_peer
 	pi->keepalive = peer->keepalive;
 	pi->allowed_ips = peer->aips;
 	pi->n_allowed_ips = peer->n_aips;
+	pi->disabled = peer->disabled;
 }
 
 static void get_begin(struct wg_gw *gw, struct client *u)
@@ -106,7 +108,7 @@ static void do_set(struct wg_gw *gw, struct client *u, const char *body, size_t 
 		wg_uapi_set_free(&s);
 	}
 	if (rc != 0)
-		RTE_LOG(NOTICE, USER1, "wgdp: uapi: set refused: %s\n", why);
+		WG_LOG(NOTICE, ctl, "uapi: set refused: %s", why);
 	wg_uapi_format_errno(&u->out, WG_UAPI_SET, rc);
 }
 
@@ -208,4 +210,6 @@ void wg_gw_ctl_poll(struct wg_gw *gw, uint64_t now)
 		wg_ctl_poll(gw->uapi, now);
 	if (gw->rpc)
 		wg_ctl_poll(gw->rpc, now);
+	wg_http_poll(gw->http);
+	wg_http_poll(gw->metrics_http);
 }

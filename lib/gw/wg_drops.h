@@ -53,7 +53,8 @@
 	X(NAT_UNSUPPORTED,  "masquerade: a protocol or ICMP type it cannot translate") \
 	X(NAT_MALFORMED,    "masquerade: malformed TCP, UDP or ICMP")                 \
 	X(NAT_HANDOFF_FULL, "ring to the flow's owning worker full")                 \
-	X(DST_REFUSED,      "destination not allowed by the peer's destination rules")
+	X(DST_REFUSED,      "destination not allowed by the peer's destination rules")    \
+	X(PEER_DISABLED,    "packet for or handshake from a disabled peer")
 
 enum wg_drop {
 #define WG_DROP_ENUM(name, text) WG_DROP_##name,

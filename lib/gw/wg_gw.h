@@ -24,8 +24,11 @@ struct wg_gw_params {
 	uint32_t max_peers;        /* capacity of the peer table */
 	uint32_t max_allowed_ips;  /* allowed-IPs prefixes per family; 0: 2 per peer + 1024 */
 	uint32_t mbufs;            /* mbufs in the pool */
+	unsigned n_hs_lcores;      /* handshake lcores (0: the control lcore does it all) */
 	const char *aead_engine;   /* ChaCha20-Poly1305 engine by name (wg_aead.h); NULL:
 	                            * the configuration's */
+	const char *config_path;   /* the file the configuration came from: SaveConfig
+	                            * writes there unless interface.save_path says */
 };
 
 /* Build everything but start nothing. NULL with a reason in err. */
@@ -37,8 +40,23 @@ int wg_gw_start(struct wg_gw *gw, char *err, size_t errlen);
 int wg_gw_uapi_listen(struct wg_gw *gw, char *err, size_t errlen);
 /* Open the JSON-RPC socket (path from the configuration). 0, or -1 with a reason. */
 int wg_gw_rpc_listen(struct wg_gw *gw, char *err, size_t errlen);
+/* Open the HTTP listeners the configuration asks for (http.listen, metrics.listen). */
+int wg_gw_http_listen(struct wg_gw *gw, char *err, size_t errlen);
+/* Register wgdp's telemetry commands (/wgdp/...) with rte_telemetry; their answers are
+ * made on the control lcore. Process-wide: one gateway at a time. */
+int wg_gw_telemetry_register(struct wg_gw *gw, char *err, size_t errlen);
 /* Stop the ports, free everything, wipe every key. */
 void wg_gw_destroy(struct wg_gw *gw);
+
+/* Handshake lcores (params.n_hs_lcores): each runs wg_gw_hs_lcore_main, or registers
+ * and polls itself (poll: true if it did some work). */
+struct wg_hs_lcore;
+unsigned wg_gw_hs_lcores(const struct wg_gw *gw);
+struct wg_hs_lcore *wg_gw_hs_lcore(struct wg_gw *gw, unsigned i);
+int wg_gw_hs_lcore_main(void *hs_lcore);
+void wg_gw_hs_lcore_register(struct wg_hs_lcore *l);
+void wg_gw_hs_lcore_unregister(struct wg_hs_lcore *l);
+bool wg_gw_hs_lcore_poll(struct wg_hs_lcore *l);
 
 struct wg_worker *wg_gw_worker(struct wg_gw *gw, unsigned i);
 /* Register the calling lcore as worker i (RCU reader). */
@@ -73,6 +91,10 @@ struct wg_gw_stats {
 	uint64_t hs_initiations_rx, hs_responses_rx, hs_cookies_rx, hs_sent;
 	uint64_t junk_sent;            /* AmneziaWG junk datagrams sent before initiations */
 	uint64_t hs_used, local_used;  /* frames taken by the control lcore (not dropped) */
+	uint64_t hs_offloaded;         /* initiations handed to the handshake lcores ... */
+	uint64_t hs_prepared;          /* ... and prepared by them (all of them together) */
+	uint64_t hs_busy_ns;           /* the control lcore's time on handshake messages */
+	uint64_t hs_lcores_busy_ns;    /* the handshake lcores' time preparing, together */
 	uint32_t peers, peers_with_session;
 	struct {                       /* masquerade (docs/nat.md) */
 		uint64_t flows;                /* now */

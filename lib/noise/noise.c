@@ -397,6 +397,120 @@ out:
 	return r;
 }
 
+void wg_noise_identity_get(const struct wg_noise_device *dev, struct wg_noise_identity *id)
+{
+	memcpy(id->static_private, dev->static_private, WG_KEY_LEN);
+	memcpy(id->responder_hash, dev->responder_hash, WG_HASH_LEN);
+	id->has_identity = dev->has_identity;
+}
+
+enum wg_result wg_noise_prepare_response(const struct wg_noise_identity *id, const void *buf,
+					 size_t len, uint32_t type,
+					 struct wg_noise_prepared *out)
+{
+	const struct wg_msg_initiation *msg = buf;
+	uint8_t key[WG_KEY_LEN], ss[WG_KEY_LEN], e_priv[WG_KEY_LEN];
+	uint8_t *ck = out->chaining_key, *h = out->hash;
+	enum wg_result r;
+
+	memset(out, 0, sizeof(*out));
+	r = len < WG_MSG_INITIATION_LEN ? WG_SHORT : len > WG_MSG_INITIATION_LEN ? WG_LONG :
+		wg_get_le32(buf) != type ? WG_WRONG_TYPE : !id->has_identity ? WG_NO_KEY : WG_OK;
+	if (r != WG_OK)
+		goto out;
+	memcpy(ck, initial_chaining_key, WG_HASH_LEN);
+	memcpy(h, id->responder_hash, WG_HASH_LEN);
+	/* The initiation, as consume_initiation takes it. e */
+	memcpy(out->remote_ephemeral, msg->unencrypted_ephemeral, WG_KEY_LEN);
+	mix_ephemeral(ck, h, out->remote_ephemeral);
+	/* es */
+	r = WG_ZERO_DH;
+	if (!mix_dh(ck, key, id->static_private, out->remote_ephemeral))
+		goto out;
+	/* s */
+	r = WG_DECRYPT;
+	if (!open_and_hash(out->initiator_static, msg->encrypted_static, WG_KEY_LEN, key, h))
+		goto out;
+	/* ss: computed here, not taken from the peer (no peer is read on this side) */
+	r = WG_ZERO_DH;
+	if (wg_x25519(ss, id->static_private, out->initiator_static) != 0 ||
+	    !mix_precomputed(ck, key, ss))
+		goto out;
+	/* {t} */
+	r = WG_DECRYPT;
+	if (!open_and_hash(out->timestamp, msg->encrypted_timestamp, WG_TIMESTAMP_LEN, key, h))
+		goto out;
+	/* The response, as create_response makes it, up to the preshared key. e */
+	wg_x25519_generate(e_priv, out->response_ephemeral);
+	mix_ephemeral(ck, h, out->response_ephemeral);
+	/* ee, se */
+	r = WG_ZERO_DH;
+	if (!mix_dh(ck, NULL, e_priv, out->remote_ephemeral) ||
+	    !mix_dh(ck, NULL, e_priv, out->initiator_static))
+		goto out;
+	r = WG_OK;
+out:
+	wg_wipe(key, sizeof(key));
+	wg_wipe(ss, sizeof(ss));
+	wg_wipe(e_priv, sizeof(e_priv));
+	if (r != WG_OK)
+		wg_wipe(out, sizeof(*out));
+	out->result = r;
+	return r;
+}
+
+enum wg_result wg_noise_answer_prepared(struct wg_noise_device *dev,
+					const struct wg_noise_prepared *p, const void *buf,
+					size_t len, uint32_t type, uint64_t now,
+					struct wg_msg_response *resp, uint32_t resp_type,
+					struct wg_noise_peer **peer_out)
+{
+	const struct wg_msg_initiation *msg = buf;
+	struct wg_handshake hs = { .state = WG_HS_ZEROED };
+	uint8_t key[WG_KEY_LEN];
+	struct wg_noise_peer *peer;
+	enum wg_result r = check_message(dev, buf, len, WG_MSG_INITIATION_LEN, type);
+
+	if (r != WG_OK)
+		return r;
+	if (p->result != WG_OK)
+		return p->result;
+	if (memcmp(p->remote_ephemeral, msg->unencrypted_ephemeral, WG_KEY_LEN) != 0)
+		return WG_BAD_STATE;   /* prepared from another message */
+	peer = dev->cb->peer_by_key(dev->cb_ctx, p->initiator_static);
+	if (peer == NULL)
+		return WG_UNKNOWN_PEER;
+	r = check_replay(peer, p->timestamp, now);
+	if (r != WG_OK)
+		return r;
+
+	/* Accepted: replace whatever handshake the peer had. */
+	wg_noise_handshake_clear(dev, peer);
+	memcpy(peer->latest_timestamp, p->timestamp, WG_TIMESTAMP_LEN);
+	peer->last_initiation_consumed = now ? now : 1;
+	memcpy(hs.remote_ephemeral, p->remote_ephemeral, WG_KEY_LEN);
+	memcpy(hs.chaining_key, p->chaining_key, WG_HASH_LEN);
+	memcpy(hs.hash, p->hash, WG_HASH_LEN);
+	hs.remote_index = wg_get_le32(msg->sender_index);
+
+	memset(resp, 0, sizeof(*resp));
+	wg_put_le32((uint8_t *)&resp->header, resp_type);   /* before the MACs */
+	wg_put_le32(resp->receiver_index, hs.remote_index);
+	memcpy(resp->unencrypted_ephemeral, p->response_ephemeral, WG_KEY_LEN);
+	/* psk */
+	mix_psk(hs.chaining_key, hs.hash, key, peer->preshared_key);
+	/* {} */
+	seal_and_hash(resp->encrypted_nothing, NULL, 0, key, hs.hash);
+	hs.state = WG_HS_CREATED_RESPONSE;
+	peer->hs = hs;
+	wg_put_le32(resp->sender_index, handshake_new_index(dev, peer));
+	wg_cookie_add_macs(&peer->cookie, resp, sizeof(*resp), now);
+	*peer_out = peer;
+	wg_wipe(key, sizeof(key));
+	wg_wipe(&hs, sizeof(hs));
+	return WG_OK;
+}
+
 enum wg_result wg_noise_consume_response(struct wg_noise_device *dev, const void *buf,
 					 size_t len, struct wg_noise_peer **peer_out)
 {

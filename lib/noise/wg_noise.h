@@ -186,6 +186,53 @@ enum wg_result wg_noise_create_response(struct wg_noise_device *dev,
  * WG_ZERO_DH, WG_DECRYPT. */
 enum wg_result wg_noise_consume_response(struct wg_noise_device *dev, const void *msg,
 					 size_t len, struct wg_noise_peer **peer_out);
+/*
+ * Answering an initiation in two halves, so that the Diffie-Hellman work can run on
+ * lcores that own no peer state (handshake lcores):
+ *
+ *   wg_noise_prepare_response   needs only the device's identity (a copy of which a
+ *                               handshake lcore holds) and the message: the es, ss, ee and
+ *                               se Diffie-Hellman, the static key and timestamp decrypted,
+ *                               the response's ephemeral made; no peer is looked up or
+ *                               changed. Any thread may call it.
+ *   wg_noise_answer_prepared    on the owner of the peers: the message's length, type and
+ *                               mac1, the sender by its key, the timestamp against replay
+ *                               and flood, the preshared key mixed in and the response
+ *                               written (sender index, MACs), as create_response would.
+ *
+ * Together they accept and refuse exactly what consume_initiation + create_response do.
+ */
+struct wg_noise_identity {
+	uint8_t static_private[WG_KEY_LEN];
+	uint8_t responder_hash[WG_HASH_LEN];
+	bool has_identity;
+};
+
+struct wg_noise_prepared {
+	enum wg_result result;                  /* WG_OK, or the first refusal met */
+	uint8_t initiator_static[WG_KEY_LEN];
+	uint8_t timestamp[WG_TIMESTAMP_LEN];
+	uint8_t remote_ephemeral[WG_KEY_LEN];
+	uint8_t response_ephemeral[WG_KEY_LEN]; /* public: it goes in the response */
+	uint8_t chaining_key[WG_HASH_LEN];      /* after se */
+	uint8_t hash[WG_HASH_LEN];              /* after the response's e */
+};
+
+void wg_noise_identity_get(const struct wg_noise_device *dev, struct wg_noise_identity *id);
+/* Fills *out (wipe it after use: it holds key material); returns out->result. Only the
+ * length and the type field are checked here (mac1 is the answer's business). */
+enum wg_result wg_noise_prepare_response(const struct wg_noise_identity *id, const void *msg,
+					 size_t len, uint32_t type,
+					 struct wg_noise_prepared *out);
+/* Refusals: those of consume_initiation (WG_UNKNOWN_PEER, WG_STALE_TIMESTAMP, WG_FLOOD,
+ * the prepared refusal, ...). On WG_OK *peer_out is the sender, its handshake is in
+ * WG_HS_CREATED_RESPONSE and *resp is ready to send (then wg_noise_begin_session). */
+enum wg_result wg_noise_answer_prepared(struct wg_noise_device *dev,
+					const struct wg_noise_prepared *p, const void *msg,
+					size_t len, uint32_t type, uint64_t now,
+					struct wg_msg_response *resp, uint32_t resp_type,
+					struct wg_noise_peer **peer_out);
+
 /* After create_response (responder) or consume_response (initiator): derive the transport
  * keypair into *kp, which takes over the handshake's local index; the handshake is wiped.
  * WG_OK or WG_BAD_STATE. The caller then places kp with wg_keypairs_add. */

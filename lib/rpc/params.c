@@ -92,7 +92,7 @@ const char *rpc_unknown(const json_t *obj, const char *const names[])
 
 int rpc_only(const json_t *obj, const char *const names[], const char *path, struct rpc_err *e)
 {
-	const char *bad = obj ? rpc_unknown(obj, names) : NULL;
+	const char *bad = obj && !e->lenient ? rpc_unknown(obj, names) : NULL;
 
 	if (bad == NULL)
 		return 0;
@@ -259,15 +259,79 @@ static int parse_duration(const char *s, size_t n, uint64_t max, uint64_t *out)
 	return n ? 0 : -1;
 }
 
+/* Go's time.ParseDuration, as wg-api reads persistent_keep_alive ("1h2m3.5s", "300ms",
+ * "1.5h"), kept in whole seconds as wgctrl passes it on. 0, -1 malformed, -2 past max. */
+static int parse_go_duration(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+	static const struct { const char *unit; uint64_t ns; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 }, { "\xce\xbcs", 1000 },
+		{ "ms", 1000000 }, { "s", 1000000000ull }, { "m", 60000000000ull },
+		{ "h", 3600000000000ull },
+	};
+	const uint64_t cap = (max + 1) * 1000000000ull;   /* past it: too long */
+	uint64_t total = 0;
+	size_t i = 0;
+
+	if (n == 1 && s[0] == '0') {
+		*out = 0;
+		return 0;
+	}
+	if (n == 0)
+		return -1;
+	while (i < n) {
+		uint64_t whole = 0, frac = 0, scale = 1, unit = 0, add;
+		size_t start = i, k, len = 0;
+
+		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			if ((whole = whole * 10 + (uint64_t)(s[i] - '0')) > cap)
+				return -2;
+		if (i < n && s[i] == '.')
+			for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+				if (scale < 1000000000000000000ull) {
+					frac = frac * 10 + (uint64_t)(s[i] - '0');
+					scale *= 10;
+				}
+		if (i == start || (i == start + 1 && s[start] == '.'))
+			return -1;
+		for (k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
+			size_t ul = strlen(units[k].unit);
+
+			/* The longest unit that matches ("ms" before "m"). */
+			if (ul > len && n - i >= ul && memcmp(s + i, units[k].unit, ul) == 0) {
+				unit = units[k].ns;
+				len = ul;
+			}
+		}
+		if (unit == 0)
+			return -1;
+		i += len;
+		if (whole > cap / unit)
+			return -2;
+		add = whole * unit + (uint64_t)((double)frac / (double)scale * (double)unit);
+		if ((total += add) > cap)
+			return -2;
+	}
+	*out = total / 1000000000ull;
+	return *out > max ? -2 : 0;
+}
+
 int rpc_opt_duration(const json_t *v, const char *path, uint64_t max, bool *given,
 		     uint64_t *out, struct rpc_err *e)
 {
-	int r = opt_string(v, path, e);
+	int r;
+
+	/* Over HTTP, plain seconds as well as wg-api's duration strings. */
+	if (e->lenient && json_is_integer(v))
+		return rpc_opt_uint(v, path, max, given, out, e);
+	r = opt_string(v, path, e);
 
 	*given = r > 0;
 	if (r <= 0)
 		return r;
-	r = parse_duration(json_string_value(v), json_string_length(v), max, out);
+	if (e->lenient)
+		r = parse_go_duration(json_string_value(v), json_string_length(v), max, out);
+	else
+		r = parse_duration(json_string_value(v), json_string_length(v), max, out);
 	if (r == -2)
 		return rpc_fail(e, WG_RPC_INVALID_PARAMS, path, "over the maximum of %llus",
 				(unsigned long long)max);

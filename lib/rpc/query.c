@@ -53,8 +53,9 @@ static json_t *peer_json(const struct wg_uapi_peer_info *pi)
 		wg_endpoint_format(ep, &pi->endpoint);
 	rpc_format_duration(ka, pi->keepalive);
 	rpc_format_time(hs, pi->last_handshake_sec, pi->last_handshake_nsec);
-	/* "s*": the member is left out when NULL, as Go's omitempty leaves it out. */
-	return json_pack("{s:s, s:b, s:s, s:s*, s:i, s:s, s:I, s:I, s:o, s:i}",
+	/* "s*": the member is left out when NULL, as Go's omitempty leaves it out. "enabled"
+	 * is wgdp's own (SetPeerEnabled); wg-api clients ignore a member they do not know. */
+	return json_pack("{s:s, s:b, s:s, s:s*, s:i, s:s, s:I, s:I, s:o, s:i, s:b}",
 			 "public_key", key,
 			 "has_preshared_key", pi->has_preshared_key,
 			 "endpoint", ep,
@@ -64,7 +65,8 @@ static json_t *peer_json(const struct wg_uapi_peer_info *pi)
 			 "receive_bytes", count(pi->rx_bytes),
 			 "transmit_bytes", count(pi->tx_bytes),
 			 "allowed_ips", aips,
-			 "protocol_version", 1);
+			 "protocol_version", 1,
+			 "enabled", !pi->disabled);
 }
 
 static json_t *obfs_json(const struct wg_obfs *o)

@@ -30,6 +30,9 @@ static const struct method METHODS[] = {
 	{ "SetObfuscation", rpc_set_obfuscation },
 	{ "GetStats",      rpc_get_stats },
 	{ "GetLcores",     rpc_get_lcores },
+	{ "GetEvents",     rpc_get_events },
+	{ "SetPeerEnabled", rpc_set_peer_enabled },
+	{ "SaveConfig",    rpc_save_config },
 	/* wgdp: masquerade and destination rules (docs/nat.md) */
 	{ "GetNat",        rpc_get_nat },
 	{ "SetMasquerade", rpc_set_masquerade },
@@ -76,17 +79,18 @@ static int check_envelope(const json_t *req, struct rpc_err *e)
 	if (!json_is_object(req))
 		return rpc_fail(e, WG_RPC_INVALID_REQUEST, NULL,
 				"a request must be a JSON object, not %s", rpc_type_name(req));
-	if (check_members(req, e))
+	if (!e->lenient && check_members(req, e))
 		return -1;
 	if (!valid_id(json_object_get(req, "id")) && json_object_get(req, "id"))
 		return rpc_fail(e, WG_RPC_INVALID_REQUEST, NULL,
 				"id must be a string, a number or null, not %s",
 				rpc_type_name(json_object_get(req, "id")));
 	v = json_object_get(req, "jsonrpc");
-	if (v == NULL)
+	/* wg-api never looks at "jsonrpc" */
+	if (v == NULL && !e->lenient)
 		return rpc_fail(e, WG_RPC_INVALID_REQUEST, NULL,
 				"missing member \"jsonrpc\": it must be \"2.0\"");
-	if (!json_is_string(v) || strcmp(json_string_value(v), "2.0") != 0)
+	if (v && (!json_is_string(v) || strcmp(json_string_value(v), "2.0") != 0))
 		return rpc_fail(e, WG_RPC_INVALID_REQUEST, NULL, "jsonrpc must be \"2.0\"");
 	v = json_object_get(req, "method");
 	if (v == NULL)
@@ -156,12 +160,15 @@ static json_t *response(const json_t *id, json_t *result, const struct rpc_err *
 			 error_json(e));
 }
 
+static const struct wg_rpc_opts STRICT = { .answer_all = false, .lenient = false };
+
 /* One request: its response in *resp, or NULL for a notification. ENOMEM or 0. */
-static int handle_one(const struct wg_rpc_backend *be, const json_t *req, json_t **resp)
+static int handle_one(const struct wg_rpc_backend *be, const json_t *req, json_t **resp,
+		      const struct wg_rpc_opts *o)
 {
 	const json_t *id = json_is_object(req) ? json_object_get(req, "id") : NULL;
 	json_t *result = NULL;
-	struct rpc_err e;
+	struct rpc_err e = { .lenient = o->lenient };
 	bool notification;
 
 	*resp = NULL;
@@ -170,7 +177,7 @@ static int handle_one(const struct wg_rpc_backend *be, const json_t *req, json_t
 		*resp = response(valid_id(id) ? id : NULL, NULL, &e);
 		return *resp ? 0 : ENOMEM;
 	}
-	notification = id == NULL;
+	notification = id == NULL && !o->answer_all;
 	if (call(be, req, &result, &e) != 0)
 		result = NULL;
 	if (notification) {
@@ -183,7 +190,8 @@ static int handle_one(const struct wg_rpc_backend *be, const json_t *req, json_t
 
 /* A batch answers with an array of the responses to its requests, in order, leaving out
  * notifications; none at all when every one was a notification. */
-static int handle_batch(const struct wg_rpc_backend *be, const json_t *batch, json_t **resp)
+static int handle_batch(const struct wg_rpc_backend *be, const json_t *batch, json_t **resp,
+			const struct wg_rpc_opts *o)
 {
 	json_t *all = json_array(), *one;
 	size_t i;
@@ -192,7 +200,7 @@ static int handle_batch(const struct wg_rpc_backend *be, const json_t *batch, js
 	if (all == NULL)
 		return ENOMEM;
 	for (i = 0; i < json_array_size(batch); i++) {
-		if (handle_one(be, json_array_get(batch, i), &one) ||
+		if (handle_one(be, json_array_get(batch, i), &one, o) ||
 		    (one && json_array_append_new(all, one))) {
 			json_decref(all);
 			return ENOMEM;
@@ -277,20 +285,32 @@ static json_t *parse(const char *req, size_t len, struct rpc_err *e)
 int wg_rpc_handle(const struct wg_rpc_backend *be, const char *req, size_t len,
 		  struct wg_uapi_buf *out)
 {
+	return wg_rpc_handle_opts(be, req, len, out, &STRICT, NULL, 0);
+}
+
+int wg_rpc_handle_opts(const struct wg_rpc_backend *be, const char *req, size_t len,
+		       struct wg_uapi_buf *out, const struct wg_rpc_opts *opts, char *why,
+		       size_t whylen)
+{
 	static const char oom[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,"
 				  "\"message\":\"out of memory\"}}\n";
-	struct rpc_err e;
+	const struct wg_rpc_opts *o = opts ? opts : &STRICT;
+	struct rpc_err e = { .lenient = o->lenient };
 	json_t *root = parse(req, len, &e), *resp = NULL;
 	int rc;
 
+	if (root == NULL && why) {
+		snprintf(why, whylen, "%s", e.message);
+		return EBADMSG;
+	}
 	if (root == NULL) {
 		rc = emit_error(out, &e);
 	} else if (json_is_array(root) && json_array_size(root) == 0) {
 		rpc_fail(&e, WG_RPC_INVALID_REQUEST, NULL, "empty batch");
 		rc = emit_error(out, &e);
 	} else {
-		rc = json_is_array(root) ? handle_batch(be, root, &resp)
-					 : handle_one(be, root, &resp);
+		rc = json_is_array(root) ? handle_batch(be, root, &resp, o)
+					 : handle_one(be, root, &resp, o);
 		if (rc == 0 && resp)
 			rc = emit(out, resp);
 	}
@@ -302,7 +322,7 @@ int wg_rpc_handle(const struct wg_rpc_backend *be, const char *req, size_t len,
 
 int wg_rpc_format_error(struct wg_uapi_buf *out, int code, const char *message)
 {
-	struct rpc_err e;
+	struct rpc_err e = { .lenient = false };
 
 	rpc_fail(&e, code, NULL, "%s", message);
 	return emit_error(out, &e);

@@ -22,6 +22,10 @@ struct rpc_err {
 	char message[WG_RPC_WHY_LEN + 96];
 	char param[RPC_PATH_LEN];       /* "data.param": which parameter; "" if none */
 	int sys_errno;                  /* "data.errno" of a server error; 0 if none */
+	/* Not reset by rpc_fail: the transport's rules for the whole request. lenient (the
+	 * HTTP transport, as wg-api): unknown members and parameters are ignored, durations
+	 * take Go's whole syntax and plain seconds. */
+	bool lenient;
 };
 
 /* Fill e (message "PARAM: text" when param is given) and return -1, so that a failing
@@ -96,6 +100,13 @@ int rpc_remove_peer(const struct wg_rpc_backend *be, const json_t *params, json_
 		    struct rpc_err *e);
 int rpc_remove_peers(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
 		     struct rpc_err *e);
+
+int rpc_get_events(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
+		   struct rpc_err *e);
+int rpc_set_peer_enabled(const struct wg_rpc_backend *be, const json_t *params,
+			 json_t **result, struct rpc_err *e);
+int rpc_save_config(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
+		    struct rpc_err *e);
 
 /* nat.c: masquerade and destination rules */
 int rpc_get_nat(const struct wg_rpc_backend *be, const json_t *params, json_t **result,

@@ -4,7 +4,7 @@
  * into newline-delimited requests, and a handler that answers one request (or batch) with
  * one response line. The methods of jamescun/wg-api (GetDeviceInfo, ListPeers, GetPeer,
  * AddPeer, RemovePeer) keep their names, parameters and result shapes; wgdp adds AddPeers,
- * RemovePeers, GetStats and GetLcores.
+ * RemovePeers, GetStats, GetLcores, GetEvents, SetPeerEnabled and SaveConfig.
  *
  * Pure C over jansson, lib/addr, lib/crypto and lib/uapi's model: no sockets, no DPDK. The
  * module does not know the gateway: it reads and changes it through struct wg_rpc_backend.
@@ -40,6 +40,8 @@
  * page costs the control lcore ~4 us per peer (jansson's tree, its text, the wiping
  * allocator), and handshakes and timers wait meanwhile; a full page is ~4 ms. */
 #define WG_RPC_PAGE_MAX         1000u
+/* Most events one GetEvents answer holds, and its page when no limit is given. */
+#define WG_RPC_EVENTS_MAX       1000u
 #define WG_RPC_NAME_MAX         64
 #define WG_RPC_WHY_LEN          256
 
@@ -105,6 +107,17 @@ struct wg_rpc_backend {
 	 * with a reason. NULL: the method answers "method not found". */
 	int (*stats)(void *ctx, json_t *result, char *why, size_t whylen);
 	int (*lcores)(void *ctx, json_t *result, char *why, size_t whylen);
+	/* GetEvents: fill `result` with at most `limit` events from sequence number `cursor`
+	 * on (0: the oldest held) as "events", "next_cursor" and "lost" (events between the
+	 * cursor and the oldest held, which the ring dropped). NULL: method not found. */
+	int (*events)(void *ctx, uint64_t cursor, uint64_t limit, json_t *result, char *why,
+		      size_t whylen);
+	/* SetPeerEnabled: 0, ENOENT (no such peer) or another errno with a reason. */
+	int (*set_enabled)(void *ctx, const uint8_t key[WG_KEY_LEN], bool enabled, char *why,
+			   size_t whylen);
+	/* SaveConfig: write the running configuration where the gateway keeps it, and fill
+	 * `result` (path, peers). NULL: method not found. */
+	int (*save_config)(void *ctx, json_t *result, char *why, size_t whylen);
 
 	/* Masquerade and destination rules (docs/nat.md); a NULL hook: its method answers
 	 * "method not found". The setters: 0, or a positive errno with a reason, nothing
@@ -147,6 +160,28 @@ void wg_rpc_init(void);
  */
 int wg_rpc_handle(const struct wg_rpc_backend *be, const char *req, size_t len,
 		  struct wg_uapi_buf *out);
+
+/*
+ * The transports differ in what they accept (docs/control-api.md). The Unix socket is
+ * strict: unknown members and parameters are refused, a request without "id" is a
+ * notification. Over HTTP wgdp behaves as jamescun/wg-api does, so that a request written
+ * for wg-api works unchanged.
+ */
+struct wg_rpc_opts {
+	bool answer_all;        /* a request without "id" is answered, with "id": null */
+	bool lenient;           /* "jsonrpc" may be missing; unknown envelope members and
+	                         * parameters are ignored; persistent_keep_alive takes any Go
+	                         * duration ("1m30s", "2.5s": whole seconds kept) or seconds */
+};
+
+/*
+ * wg_rpc_handle with a transport's options. Returns 0, ENOMEM, or EBADMSG when the text is
+ * not JSON at all: nothing is appended then, and why[] says what is wrong (wg-api answers
+ * that with HTTP 400 rather than a JSON-RPC error).
+ */
+int wg_rpc_handle_opts(const struct wg_rpc_backend *be, const char *req, size_t len,
+		       struct wg_uapi_buf *out, const struct wg_rpc_opts *opts, char *why,
+		       size_t whylen);
 
 /* An error response with "id": null, for what wg_rpc_handle never sees (the stream
  * framing): code is one of WG_RPC_*. 0 or ENOMEM. */

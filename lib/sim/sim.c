@@ -4,6 +4,7 @@
  * built in memory, the gateway on top, and the LAN host introducing itself. Also the
  * world's fixed addresses and the simulated clock.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,10 @@ int wg_sim_eal_init_lcores(const char *prog, unsigned mem_mb, const char *lcores
 	char prefix[32], mem[16], lcore[64];
 	char *argv[] = { (char *)prog, "-l", lcore, "--no-huge", "-m", mem, "--no-pci",
 			 "--no-shconf", "--no-telemetry", "--file-prefix", prefix,
-			 "--log-level", "lib.eal:error", NULL };
+			 "--log-level", "lib.eal:error",
+			 /* A benchmark's 100,000 handshakes are no news: peer events go into
+			  * the ring, their log lines stay quiet (docs/operations.md). */
+			 "--log-level", "wgdp.peer:notice", NULL };
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 
 	/* --in-memory is refused together with --no-huge by DPDK 22.11: --no-shconf and a
@@ -262,8 +266,9 @@ static void config_port(struct wg_config_port *p, const char *name, const char *
 /* The configuration wg_config_load would make of the simulated world's file. */
 static int build_config(struct wg_sim *s, struct wg_config *cfg, const char devs[2][64])
 {
-	struct wg_config_peer *peers = calloc(s->n_clients ? s->n_clients : 1, sizeof(*peers));
-	struct wg_prefix *aips = calloc(2 * (size_t)s->n_clients + 1, sizeof(*aips));
+	size_t n = (size_t)s->n_configured + s->n_extra;
+	struct wg_config_peer *peers = calloc(n ? n : 1, sizeof(*peers));
+	struct wg_prefix *aips = calloc(2 * n + 1, sizeof(*aips));
 
 	if (peers == NULL || aips == NULL) {
 		free(peers);
@@ -288,8 +293,19 @@ static int build_config(struct wg_sim *s, struct wg_config *cfg, const char devs
 		peers[k].n_allowed_ips = 2;
 		peers[k].line = k + 1;
 	}
+	/* Peers nobody plays: keys of no one, the tunnel addresses clients would have. */
+	for (size_t k = s->n_configured; k < n; k++) {
+		unsigned as = (unsigned)(k - s->n_configured) + s->n_clients;
+
+		wg_random(peers[k].public_key, WG_KEY_LEN);
+		aips[2 * k] = (struct wg_prefix){ wg_sim_client_tunnel_ip(as, WG_AF_INET), 32 };
+		aips[2 * k + 1] = (struct wg_prefix){ wg_sim_client_tunnel_ip(as, WG_AF_INET6), 128 };
+		peers[k].allowed_ips = &aips[2 * k];
+		peers[k].n_allowed_ips = 2;
+		peers[k].line = (unsigned)k + 1;
+	}
 	cfg->peers = peers;
-	cfg->n_peers = s->n_configured;
+	cfg->n_peers = (unsigned)n;
 	return 0;
 }
 
@@ -314,13 +330,37 @@ static void check_unpublished(struct wg_gw *gw, const void *obj)
 	}
 }
 
+/* A handshake lcore as a thread of the harness: polls while there is work, yields the
+ * CPU while there is none (tests share few cores with it). */
+static void *hs_thread(void *arg)
+{
+	struct sim_hs_arg *a = arg;
+
+	wg_gw_hs_lcore_register(a->l);
+	while (atomic_load_explicit(&a->s->hs_run, memory_order_relaxed))
+		if (!wg_gw_hs_lcore_poll(a->l))
+			sched_yield();
+	wg_gw_hs_lcore_unregister(a->l);
+	return NULL;
+}
+
+static void stop_hs_threads(struct wg_sim *s)
+{
+	atomic_store(&s->hs_run, false);
+	for (unsigned i = 0; i < s->n_hs_threads; i++)
+		pthread_join(s->hs_thread[i], NULL);
+	s->n_hs_threads = 0;
+}
+
 static int make_gateway(struct wg_sim *s, const struct wg_sim_params *p, char *err,
 			size_t errlen)
 {
 	char devs[2][64];
 	struct wg_config cfg;
 	struct wg_gw_params gp = { .n_workers = s->n_workers, .single_lcore = !s->multi,
-		.max_peers = p->max_peers ? p->max_peers : s->n_clients, .mbufs = p->mbufs,
+		.max_peers = p->max_peers ? p->max_peers : s->n_clients + s->n_extra,
+		.mbufs = p->mbufs,
+		.n_hs_lcores = p->n_hs_lcores,
 		.aead_engine = p->aead_engine ? p->aead_engine : getenv("WGDP_AEAD_ENGINE") };
 	uint8_t pub[WG_KEY_LEN];
 	uint64_t before;
@@ -364,6 +404,15 @@ static int make_gateway(struct wg_sim *s, const struct wg_sim_params *p, char *e
 	if (!wg_gw_public_key(s->gw, pub) || memcmp(pub, s->gw_public, WG_KEY_LEN) != 0) {
 		snprintf(err, errlen, "the gateway's public key is not the configured one");
 		return -1;
+	}
+	atomic_init(&s->hs_run, true);
+	for (unsigned i = 0; i < wg_gw_hs_lcores(s->gw) && i < RTE_DIM(s->hs_thread); i++) {
+		s->hs_arg[i] = (struct sim_hs_arg){ s, wg_gw_hs_lcore(s->gw, i) };
+		if (pthread_create(&s->hs_thread[i], NULL, hs_thread, &s->hs_arg[i]) != 0) {
+			snprintf(err, errlen, "cannot start a handshake thread");
+			return -1;
+		}
+		s->n_hs_threads++;
 	}
 	return 0;
 }
@@ -440,6 +489,7 @@ struct wg_sim *wg_sim_create(const struct wg_sim_params *p, char *err, size_t er
 	s->n_clients = p->n_clients;
 	s->n_configured = p->n_configured && p->n_configured < p->n_clients ? p->n_configured :
 		p->n_clients;
+	s->n_extra = p->n_extra_peers;
 	s->n_workers = p->n_workers > 1 ? p->n_workers : 1;
 	s->multi = p->n_workers > 1;
 	if (s->n_workers > WG_SIM_MAX_WORKERS) {
@@ -490,6 +540,7 @@ void wg_sim_destroy(struct wg_sim *s)
 		return;
 	for (unsigned i = 1; i < WG_SIM_MAX_WORKERS; i++)
 		wg_sim_thread_stop(s, i);
+	stop_hs_threads(s);
 	for (int side = 0; side < 2; side++)
 		for (unsigned q = 0; q < WG_SIM_MAX_WORKERS; q++)
 			drain_ring(s->tx[side][q]);

@@ -6,6 +6,7 @@
  * number in their low 20 bits and its MAC address carries it too, so whatever the gateway
  * sends finds its client without a search.
  */
+#include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,7 +436,7 @@ static bool consume_response(struct wg_sim *s, unsigned k, const uint8_t *msg, s
  * carries mac2; the new initiations go to again[] (*n_again of them). Anything else is
  * counted and freed. */
 static unsigned take_responses(struct wg_sim *s, bool *answered, unsigned first, unsigned n,
-			       struct rte_mbuf **again, unsigned *n_again)
+			       struct rte_mbuf **again, unsigned *n_again, unsigned cap)
 {
 	struct rte_mbuf *m[64];
 	struct wg_sim_rx rx;
@@ -455,7 +456,7 @@ static unsigned take_responses(struct wg_sim *s, bool *answered, unsigned first,
 			    consume_response(s, rx.client, msg, len)) {
 				answered[rx.client - first] = true;
 				got++;
-			} else if (ours && rx.type == WG_MSG_COOKIE_REPLY && *n_again < HS_CHUNK &&
+			} else if (ours && rx.type == WG_MSG_COOKIE_REPLY && *n_again < cap &&
 				   wg_sim_client_take_cookie(s, rx.client, m[i]) &&
 				   (again[*n_again] = wg_sim_client_initiation(s, rx.client)) != NULL) {
 				(*n_again)++;
@@ -476,41 +477,83 @@ static void confirm(struct wg_sim *s, const bool *answered, unsigned first, unsi
 	struct rte_mbuf *m[HS_CHUNK];
 	unsigned cnt = 0;
 
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		if (answered[i] && (m[cnt] = wg_sim_client_data_frame(s, first + i, NULL, 0)) != NULL)
 			cnt++;
-	wg_sim_inject(s, WG_SIM_WAN, m, cnt);
-	wg_sim_run(s, 4);
+		if (cnt == HS_CHUNK || (i == n - 1 && cnt)) {
+			wg_sim_inject(s, WG_SIM_WAN, m, cnt);
+			wg_sim_run(s, 4);
+			cnt = 0;
+		}
+	}
 }
 
-static unsigned handshake_chunk(struct wg_sim *s, unsigned first, unsigned n)
+/*
+ * Clients [first, first + n) initiate at once and the gateway answers: poll until every
+ * response is in, or nothing has come for HS_ROUNDS polls (and half a second with
+ * handshake lcores, which answer from other threads: a poll can come back empty while
+ * they work). Initiations go in as fast as the WAN queue takes them. With `retries`, the
+ * clients still unanswered try again REKEY_TIMEOUT later, as real ones do (a source past
+ * its rate limit has its tokens back by then), up to that many times.
+ */
+static unsigned handshake_group(struct wg_sim *s, unsigned first, unsigned n, unsigned retries)
 {
-	struct rte_mbuf *m[HS_CHUNK];
-	bool answered[HS_CHUNK] = { false };
-	unsigned made = 0, got = 0;
+	struct rte_mbuf **m = calloc(n, sizeof(*m)), **again = calloc(n, sizeof(*again));
+	bool *answered = calloc(n, sizeof(*answered));
+	bool threads = wg_gw_hs_lcores(s->gw) > 0;
+	unsigned got = 0;
+	uint64_t hz = rte_get_tsc_hz();
 
+	if (m == NULL || again == NULL || answered == NULL)
+		goto out;
 	/* The gateway refuses a peer's initiations closer than 20 ms apart (a flood). */
 	for (unsigned i = 0; i < n; i++)
 		if (s->clients[first + i].handshakes) {
 			wg_sim_advance(s, 21 * WG_NSEC_PER_SEC / 1000);
 			break;
 		}
-	for (unsigned i = 0; i < n; i++)
-		if ((m[made] = wg_sim_client_initiation(s, first + i)) != NULL)
-			made++;
-	wg_sim_inject(s, WG_SIM_WAN, m, made);
-	/* The control loop serves handshakes in slices of time: poll until every response is
-	 * in, or nothing has come for HS_ROUNDS polls. */
-	for (unsigned quiet = 0; quiet < HS_ROUNDS && got < made;) {
-		unsigned more, n_again = 0;
+	for (unsigned attempt = 0; attempt <= retries && got < n; attempt++) {
+		unsigned made = 0, queued = 0, goal;
+		uint64_t last = rte_rdtsc();
 
-		wg_sim_poll(s);
-		more = take_responses(s, answered, first, n, m, &n_again);
-		wg_sim_inject(s, WG_SIM_WAN, m, n_again);
-		got += more;
-		quiet = more || n_again ? 0 : quiet + 1;
+		if (attempt > 0)
+			wg_sim_advance(s, WG_REKEY_TIMEOUT * WG_NSEC_PER_SEC);
+		for (unsigned i = 0; i < n; i++)
+			if (!answered[i] && (m[made] = wg_sim_client_initiation(s, first + i)) != NULL)
+				made++;
+		goal = got + made;
+		for (unsigned quiet = 0; got < goal && (quiet < HS_ROUNDS ||
+							(threads && rte_rdtsc() - last < hz / 2));) {
+			unsigned more, n_again = 0, room = SIM_RING_SIZE - 1 -
+				wg_sim_rx_pending(s, WG_SIM_WAN, 0);
+
+			if (queued < made) {
+				unsigned k = RTE_MIN(made - queued, room);
+
+				wg_sim_inject(s, WG_SIM_WAN, m + queued, k);
+				queued += k;
+			}
+			wg_sim_poll(s);
+			more = take_responses(s, answered, first, n, again, &n_again, n);
+			wg_sim_inject(s, WG_SIM_WAN, again, n_again);
+			got += more;
+			if (more || n_again || queued < made) {
+				quiet = 0;
+				last = rte_rdtsc();
+			} else {
+				quiet++;
+				if (threads)   /* the handshake lcores may need this CPU */
+					sched_yield();
+			}
+		}
+		if (queued < made)
+			wg_sim_free(m + queued, made - queued);
 	}
 	confirm(s, answered, first, n);
+out:
+	free(m);
+	free(again);
+	free(answered);
 	return got;
 }
 
@@ -521,8 +564,15 @@ unsigned wg_sim_handshake(struct wg_sim *s, unsigned first, unsigned n)
 	if (first > s->n_clients || n > s->n_clients - first)
 		return 0;
 	for (unsigned off = 0; off < n; off += HS_CHUNK)
-		done += handshake_chunk(s, first + off, n - off < HS_CHUNK ? n - off : HS_CHUNK);
+		done += handshake_group(s, first + off, n - off < HS_CHUNK ? n - off : HS_CHUNK, 0);
 	return done;
+}
+
+unsigned wg_sim_handshake_storm(struct wg_sim *s, unsigned first, unsigned n)
+{
+	if (first > s->n_clients || n > s->n_clients - first)
+		return 0;
+	return handshake_group(s, first, n, 3);
 }
 
 unsigned wg_sim_handshake_all(struct wg_sim *s)

@@ -3,6 +3,9 @@
 #ifndef WG_SIM_PRIV_H
 #define WG_SIM_PRIV_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -47,6 +50,13 @@ struct wg_sim {
 	unsigned n_workers;
 	bool multi;                         /* workers and control on their own (not single_lcore) */
 	struct sim_thread thread[WG_SIM_MAX_WORKERS];
+	pthread_t hs_thread[8];             /* the handshake lcores' threads */
+	struct sim_hs_arg {
+		struct wg_sim *s;
+		struct wg_hs_lcore *l;
+	} hs_arg[8];
+	unsigned n_hs_threads;
+	atomic_bool hs_run;
 	struct rte_mempool *pool;           /* the harness's frames */
 	/* per side and queue (= worker): what the gateway receives / sends */
 	struct rte_ring *rx[2][WG_SIM_MAX_WORKERS], *tx[2][WG_SIM_MAX_WORKERS];
@@ -57,6 +67,7 @@ struct wg_sim {
 	struct sim_client *clients;
 	unsigned n_clients;
 	unsigned n_configured;              /* clients [0, n_configured) are the gateway's peers */
+	unsigned n_extra;                   /* and so are this many that no client plays */
 	unsigned outer6_every;
 	bool obfs_on;                       /* clients speak AmneziaWG (but plain_every's) */
 	struct wg_obfs obfs;                /* the gateway's parameters, accept_plain off */

@@ -56,13 +56,18 @@ struct wg_sim_params {
 	unsigned n_clients;          /* clients simulated, <= WG_SIM_MAX_CLIENTS */
 	unsigned n_configured;       /* of which the first n are the gateway's configured
 	                              * peers; 0 = all of them */
-	uint32_t max_peers;          /* gateway capacity; 0 = n_clients */
+	unsigned n_extra_peers;      /* more configured peers that no client plays (random
+	                              * keys, the tunnel addresses of clients n_clients...):
+	                              * a gateway of many peers with few of them active */
+	uint32_t max_peers;          /* gateway capacity; 0 = n_clients + n_extra_peers */
 	uint32_t mbufs;              /* in each pool (the gateway's, the harness's); 0 = 8191 */
 	unsigned outer6_every;       /* client k uses IPv6 outer if k % n == n - 1; 0 = never */
 	unsigned n_workers;          /* 0 or 1: one worker sharing its lcore with the control
 	                              * loop (the demo's layout); 2..WG_SIM_MAX_WORKERS:
 	                              * workers and a control lcore of their own, each worker
 	                              * with its own queue on both ports */
+	unsigned n_hs_lcores;        /* handshake lcores, run as threads of the harness's own
+	                              * (not EAL lcores) from creation to destruction */
 	bool check_retire;           /* count objects freed while still published (a scan of
 	                              * every peer per free: for tests, not benchmarks) */
 	const char *socket_dir;      /* if set: the gateway serves its `wg` socket (DIR/uapi.sock)
@@ -203,6 +208,10 @@ void wg_sim_free(struct rte_mbuf **m, unsigned n);
  * completed. Clients that handshook before start a new session. */
 unsigned wg_sim_handshake(struct wg_sim *s, unsigned first, unsigned n);
 unsigned wg_sim_handshake_all(struct wg_sim *s);
+/* The same with all n initiations at once (a storm: past the load mark, cookie replies
+ * come back, and the clients initiate again with mac2 as real clients do; those left
+ * unanswered, by the per-source rate limit say, try again 5 s later, up to 3 times). */
+unsigned wg_sim_handshake_storm(struct wg_sim *s, unsigned first, unsigned n);
 bool wg_sim_client_has_session(const struct wg_sim *s, unsigned k);
 /* Does client k speak AmneziaWG's obfuscated form (params obfs, plain_every)? */
 bool wg_sim_client_obfuscated(const struct wg_sim *s, unsigned k);

@@ -96,3 +96,31 @@ int uapi_put_key(struct wg_uapi_buf *b, const char *name, const uint8_t key[WG_K
 	wg_wipe(hex, sizeof(hex));
 	return err;
 }
+
+int wg_uapi_buf_append(struct wg_uapi_buf *b, const void *data, size_t len)
+{
+	if (len > SIZE_MAX - b->len - 1 ||
+	    uapi_grow((void **)&b->data, &b->cap, 1, b->len + len + 1))
+		return ENOMEM;
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+int wg_uapi_buf_printf(struct wg_uapi_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || uapi_grow((void **)&b->data, &b->cap, 1, b->len + (size_t)n + 1))
+		return ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}

@@ -137,6 +137,10 @@ void wg_uapi_buf_init(struct wg_uapi_buf *b);
 void wg_uapi_buf_free(struct wg_uapi_buf *b);
 /* Drop the first n bytes (written to the socket), wiping them. */
 void wg_uapi_buf_consume(struct wg_uapi_buf *b, size_t n);
+/* Append bytes, or printf-formatted text: 0 or ENOMEM (b unchanged). */
+int wg_uapi_buf_append(struct wg_uapi_buf *b, const void *data, size_t len);
+int wg_uapi_buf_printf(struct wg_uapi_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 struct wg_uapi_device {
 	bool has_private_key;
@@ -163,6 +167,7 @@ struct wg_uapi_peer_info {
 	uint16_t keepalive;             /* 0 = off */
 	const struct wg_prefix *allowed_ips;
 	size_t n_allowed_ips;
+	bool disabled;                  /* wgdp's own state (SetPeerEnabled); `wg` never sees it */
 };
 
 /* A get reply is format_device, then format_peer once per peer, then format_errno; the

@@ -57,4 +57,16 @@ e2e_check "IPv6: all $N clients get >= 8 of 10 replies" all_ping 6
 e2e_check "every client has a handshake" all_handshakes
 e2e_check "LAN host reaches every client's tunnel address" lan_reaches_all
 e2e_check "SIGTERM: the gateway exits with status 0" gw_stop
+# With a handshake lcore (WGDP_ARGS --handshake-lcores), it prepared every initiation.
+hs_lcore_worked() {
+	local n
+	n=$(sed -n 's/^  handshake lcore [0-9]*: \([0-9]*\) initiations prepared.*/\1/p' \
+		"$TOPO_GW_LOG" | head -1)
+	e2e_info "the handshake lcore prepared ${n:-no} initiations"
+	[ -n "$n" ] && [ "$n" -ge "$N" ]
+}
+case "${WGDP_ARGS:-}" in
+*--handshake-lcores*) e2e_check "the handshake lcore prepared every client's initiation" \
+	hs_lcore_worked ;;
+esac
 e2e_finish

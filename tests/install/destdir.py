@@ -58,6 +58,7 @@ def main():
         os.path.join(d('sbindir'), 'wgdp'),
         os.path.join(d('bindir'), 'wgdpctl'),
         os.path.join(d('bindir'), 'wgdp-bench'),
+        os.path.join(d('bindir'), 'wgdp-bench-hs'),
         os.path.join(unitdir.lstrip('/'), 'wgdp@.service'),
         os.path.join(d('mandir'), 'man8', 'wgdp.8'),
         os.path.join(d('mandir'), 'man8', 'wgdpctl.8'),
@@ -67,7 +68,7 @@ def main():
         os.path.join(doc, 'examples', 'example.eal'),
         etc + '/',
     } | {os.path.join(doc, f) for f in ('README.md', 'install.md', 'configuration.md',
-                                        'uapi.md', 'control-api.md', 'design.md',
+                                        'uapi.md', 'control-api.md', 'operations.md', 'design.md',
                                         'performance.md', 'obfuscation.md')}
 
     dest = tempfile.mkdtemp(prefix='wgdp-destdir.')
@@ -91,7 +92,8 @@ def main():
         check(expected == found, f'the {len(expected)} expected files, and no others')
 
         for prog in (os.path.join(d('sbindir'), 'wgdp'), os.path.join(d('bindir'), 'wgdpctl'),
-                     os.path.join(d('bindir'), 'wgdp-bench')):
+                     os.path.join(d('bindir'), 'wgdp-bench'),
+                     os.path.join(d('bindir'), 'wgdp-bench-hs')):
             p = os.path.join(dest, prog)
             check(os.path.isfile(p) and os.access(p, os.X_OK), f'{prog} is executable')
         r = subprocess.run([os.path.join(dest, d('bindir'), 'wgdpctl'), '--help'],

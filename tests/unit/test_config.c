@@ -397,6 +397,34 @@ static const struct bad bad_cases[] = {
 	  "{ name = \"e\"; device = \"d4\"; role = \"lan\"; }, { name = \"f\"; device = \"d5\"; role = \"lan\"; },\n"
 	  "{ name = \"g\"; device = \"d6\"; role = \"lan\"; }, { name = \"h\"; device = \"d7\"; role = \"lan\"; },\n"
 	  "{ name = \"i\"; device = \"d8\"; role = \"lan\"; }\n);\n", 6, "too many ports (at most 8)" },
+	/* http, metrics, events */
+	{ PORTS "http = { listen = \"0.0.0.0:8182\"; };\n", 2,
+	  "http.listen 0.0.0.0:8182 is not a loopback address" },
+	{ PORTS "http = { listen = \"[::]:8182\"; tls_certificate = \"c\"; tls_key = \"k\"; };\n",
+	  2, "is not a loopback address" },
+	{ PORTS "http = { listen = \"localhost:8182\"; };\n", 2,
+	  "http.listen must be IPv4:port or [IPv6]:port" },
+	{ PORTS "http = { listen = \"127.0.0.1:0\"; };\n", 2, "http.listen must be" },
+	{ PORTS "http = { listen = \"127.0.0.1:8182\"; tokens = [ \"a b\" ]; };\n", 2,
+	  "a token must be 1..127 printable characters" },
+	{ PORTS "http = { listen = \"127.0.0.1:8182\"; tokens = [ \"\" ]; };\n", 2,
+	  "a token must be" },
+	{ PORTS "http = { listen = \"127.0.0.1:8182\"; tls_certificate = \"c\"; };\n", 2,
+	  "give both 'tls_certificate' and 'tls_key'" },
+	{ PORTS "http = { listen = \"127.0.0.1:8182\"; tls_client_ca = \"ca\"; };\n", 2,
+	  "'tls_client_ca' (mutual TLS) needs" },
+	{ PORTS "http = { listen = \"127.0.0.1:8182\"; tokens_file = \"/nonexistent/t\"; };\n",
+	  2, "tokens_file '/nonexistent/t'" },
+	{ PORTS "http = { listen = \"127.0.0.1:8182\"; max_request_bytes = 10; };\n", 2,
+	  "'max_request_bytes' must be 1024..1073741824" },
+	{ PORTS "http = { listen = \"127.0.0.1:8182\"; metrics = 1; };\n", 2,
+	  "'metrics' must be true or false" },
+	{ PORTS "http = { lisen = \"127.0.0.1:8182\"; };\n", 2, "unknown setting 'lisen' in http" },
+	{ PORTS "http = 5;\n", 2, "'http' must be a group" },
+	{ PORTS "metrics = { listen = \"127.0.0.1\"; };\n", 2, "metrics.listen must be" },
+	{ PORTS "metrics = { per_peer = \"no\"; };\n", 2, "'per_peer' must be true or false" },
+	{ PORTS "events = { ring_size = 1; };\n", 2, "'ring_size' must be 16..1048576" },
+	{ PEER("enabled = 0;"), 3, "'enabled' must be true or false" },
 };
 
 /* The message is "ORIGIN:LINE: reason", or "ORIGIN: reason" without a line. */
@@ -768,6 +796,169 @@ static void test_examples(void)
 	}
 }
 
+static const char ops[] =
+	"interface = { private_key = \"" PRIV1 "\"; save_path = \"/tmp/x.conf\"; };\n"
+	PORTS
+	"peers = ( { public_key = \"" PUB2 "\"; enabled = false; },\n"
+	"          { public_key = \"" PUB3 "\"; enabled = true; } );\n"
+	"http = { listen = \"0.0.0.0:8182\"; tokens = [ \"s3cret\", \"other\" ];\n"
+	"         tls_certificate = \"/etc/wgdp/cert.pem\"; tls_key = \"/etc/wgdp/key.pem\";\n"
+	"         tls_client_ca = \"/etc/wgdp/ca.pem\"; max_request_bytes = 65536;\n"
+	"         max_connections = 8; idle_timeout = 5; metrics = false; };\n"
+	"metrics = { listen = \"[::1]:9586\"; per_peer = false; };\n"
+	"events = { ring_size = 64; quiet_margin = 0; };\n";
+
+/* The operator's settings: http, metrics, events, a disabled peer. */
+static void test_operations(void)
+{
+	struct wg_config c;
+	char err[WG_CONFIG_ERR_LEN] = "";
+
+	if (!CHECK_EQ(wg_config_parse(&c, ops, "ops.conf", err, sizeof(err)), 0)) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	CHECK(c.http.enabled);
+	CHECK(ip_is(&c.http.listen.ip, "0.0.0.0"));
+	CHECK_EQ(c.http.listen.port, 8182);
+	CHECK_EQ(c.http.n_tokens, 2);
+	CHECK(strcmp(c.http.tokens[0], "s3cret") == 0 && strcmp(c.http.tokens[1], "other") == 0);
+	CHECK(strcmp(c.http.tls_client_ca, "/etc/wgdp/ca.pem") == 0);
+	CHECK_EQ(c.http.max_request_bytes, 65536);
+	CHECK_EQ(c.http.max_connections, 8);
+	CHECK_EQ(c.http.idle_timeout, 5);
+	CHECK(!c.http.metrics);
+	CHECK(c.metrics.has_listen && !c.metrics.per_peer);
+	CHECK(ip_is(&c.metrics.listen.ip, "::1"));
+	CHECK_EQ(c.events.ring_size, 64);
+	CHECK_EQ(c.events.quiet_margin, 0);
+	CHECK(strcmp(c.save_path, "/tmp/x.conf") == 0);
+	CHECK_EQ(c.n_peers, 2);
+	CHECK(c.peers[0].disabled && !c.peers[1].disabled);
+	wg_config_free(&c);
+
+	/* Defaults, and a loopback listener needs no credential. */
+	if (!CHECK_EQ(wg_config_parse(&c, PORTS "http = { listen = \"127.0.0.1:8182\"; };\n",
+				      NULL, err, sizeof(err)), 0))
+		return;
+	CHECK(c.http.enabled && c.http.metrics && c.metrics.per_peer && !c.metrics.has_listen);
+	CHECK_EQ(c.http.max_request_bytes, 16u << 20);
+	CHECK_EQ(c.http.max_connections, 64);
+	CHECK_EQ(c.http.idle_timeout, 10);
+	CHECK_EQ(c.events.ring_size, 4096);
+	CHECK_EQ(c.events.quiet_margin, 30);
+	wg_config_free(&c);
+}
+
+/* Tokens from a file: one a line, comments and blank lines skipped. */
+static void test_tokens_file(void)
+{
+	char path[512], text[1024], err[WG_CONFIG_ERR_LEN] = "";
+	static const char toks[] = "# tokens\n\nabc123\r\nxyz\n";
+	struct wg_config c;
+
+	path_in_tmp(path, sizeof(path), "tokens");
+	write_file(path, toks, sizeof(toks) - 1);
+	snprintf(text, sizeof(text), PORTS "http = { listen = \"[::]:8182\"; tokens_file = \"%s\"; };\n",
+		 path);
+	if (CHECK_EQ(wg_config_parse(&c, text, NULL, err, sizeof(err)), 0)) {
+		CHECK_EQ(c.http.n_file_tokens, 2);
+		CHECK(strcmp(c.http.file_tokens[0], "abc123") == 0);
+		CHECK(strcmp(c.http.file_tokens[1], "xyz") == 0);
+		CHECK(strcmp(c.http.tokens_file, path) == 0);
+		wg_config_free(&c);
+	} else {
+		fprintf(stderr, "  %s\n", err);
+	}
+	write_file(path, "# none\n", 7);
+	CHECK_EQ(wg_config_parse(&c, text, "t.conf", err, sizeof(err)), -1);
+	CHECK(strstr(err, "holds no token") != NULL);
+	CHECK_EQ(unlink(path), 0);
+}
+
+static bool same_peer(const struct wg_config_peer *a, const struct wg_config_peer *b)
+{
+	bool same = memcmp(a->public_key, b->public_key, WG_KEY_LEN) == 0 &&
+		    a->has_preshared_key == b->has_preshared_key &&
+		    memcmp(a->preshared_key, b->preshared_key, WG_KEY_LEN) == 0 &&
+		    a->endpoint.port == b->endpoint.port &&
+		    wg_ip_equal(&a->endpoint.ip, &b->endpoint.ip) &&
+		    a->n_allowed_ips == b->n_allowed_ips &&
+		    a->persistent_keepalive == b->persistent_keepalive &&
+		    a->disabled == b->disabled;
+
+	for (unsigned i = 0; same && i < a->n_allowed_ips; i++)
+		same = a->allowed_ips[i].len == b->allowed_ips[i].len &&
+		       wg_ip_equal(&a->allowed_ips[i].ip, &b->allowed_ips[i].ip);
+	return same;
+}
+
+/* wg_config_save writes what wg_config_load reads back the same. */
+static void test_save(void)
+{
+	struct wg_config a, b;
+	char err[WG_CONFIG_ERR_LEN] = "", path[512];
+	struct stat st;
+
+	if (!CHECK_EQ(wg_config_parse(&a, full, "full.conf", err, sizeof(err)), 0))
+		return;
+	a.peers[0].disabled = true;
+	a.http.enabled = true;
+	wg_ip_parse(&a.http.listen.ip, "127.0.0.1", 9);
+	a.http.listen.port = 8182;
+	a.http.n_tokens = 1;
+	snprintf(a.http.tokens[0], sizeof(a.http.tokens[0]), "tok");
+	a.metrics.per_peer = false;
+	a.obfs.jc = 4;
+	a.obfs.jmin = 40;
+	a.obfs.jmax = 70;
+	a.obfs.s1 = 15;
+	a.obfs.s2 = 68;
+	a.obfs.h[0] = 1020325451;
+	a.obfs.h[1] = 3288052141u;
+	a.obfs.h[2] = 1766607858;
+	a.obfs.h[3] = 2528465083u;
+	a.obfs.accept_plain = true;
+	path_in_tmp(path, sizeof(path), "saved.conf");
+	if (!CHECK_EQ(wg_config_save(&a, path, err, sizeof(err)), 0))
+		fprintf(stderr, "  %s\n", err);
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ(st.st_mode & 0777, 0600);
+	if (CHECK_EQ(wg_config_load(&b, path, err, sizeof(err)), 0)) {
+		CHECK(strcmp(a.name, b.name) == 0);
+		CHECK_MEM(a.private_key, b.private_key, WG_KEY_LEN);
+		CHECK_EQ(a.listen_port, b.listen_port);
+		CHECK_EQ(a.mtu, b.mtu);
+		CHECK_EQ(a.fwmark, b.fwmark);
+		CHECK(strcmp(a.uapi_socket, b.uapi_socket) == 0);
+		CHECK(strcmp(a.jsonrpc_socket, b.jsonrpc_socket) == 0);
+		CHECK_EQ(a.n_ports, b.n_ports);
+		for (unsigned i = 0; i < a.n_ports && i < b.n_ports; i++) {
+			CHECK(strcmp(a.ports[i].device, b.ports[i].device) == 0);
+			CHECK_EQ(a.ports[i].role, b.ports[i].role);
+			CHECK_EQ(a.ports[i].n_addrs, b.ports[i].n_addrs);
+			CHECK_EQ(a.ports[i].mtu, b.ports[i].mtu);
+		}
+		CHECK_EQ(a.n_peers, b.n_peers);
+		for (unsigned i = 0; i < a.n_peers && i < b.n_peers; i++)
+			CHECK(same_peer(&a.peers[i], &b.peers[i]));
+		CHECK(b.http.enabled && b.http.listen.port == 8182 && b.http.n_tokens == 1);
+		CHECK(!b.metrics.per_peer);
+		CHECK_MEM(a.obfs.h, b.obfs.h, sizeof(a.obfs.h));
+		CHECK(a.obfs.jc == b.obfs.jc && a.obfs.jmin == b.obfs.jmin &&
+		      a.obfs.jmax == b.obfs.jmax && a.obfs.s1 == b.obfs.s1 &&
+		      a.obfs.s2 == b.obfs.s2 && b.obfs.accept_plain);
+		wg_config_free(&b);
+	} else {
+		fprintf(stderr, "  %s\n", err);
+	}
+	/* A directory that does not exist: refused, nothing left behind. */
+	CHECK_EQ(wg_config_save(&a, "/nonexistent-dir/x.conf", err, sizeof(err)), -1);
+	CHECK(strstr(err, "/nonexistent-dir/x.conf") != NULL);
+	wg_config_free(&a);
+	CHECK_EQ(unlink(path), 0);
+}
+
 int main(int argc, char **argv)
 {
 	static char conf[4096];
@@ -794,6 +985,9 @@ int main(int argc, char **argv)
 	test_load_as();
 	test_many_peers();
 	test_examples();
+	test_operations();
+	test_tokens_file();
+	test_save();
 
 	CHECK_EQ(rmdir(tmp_dir), 0);
 	return check_report("config");

@@ -207,15 +207,41 @@ static void initiate(struct owner *o, struct wg_noise_peer *p, struct clock *c,
 	CHECK_EQ(wg_noise_create_initiation(&o->dev, p, msg, ts, c->now), WG_OK);
 }
 
-/* Responder: consume the initiation, answer it and begin its session. */
+/* The responder's path under test: consume_initiation + create_response, or (the second
+ * pass of every test) prepare_response + answer_prepared, which the gateway's handshake
+ * lcores use. */
+static bool prepared_mode;
+
+static enum wg_result take_initiation(struct owner *o, const void *msg, size_t len,
+				      uint64_t now, struct wg_msg_response *resp,
+				      struct wg_noise_peer **p)
+{
+	struct wg_noise_identity id;
+	struct wg_noise_prepared prep;
+	enum wg_result r;
+
+	if (!prepared_mode) {
+		r = wg_noise_consume_initiation(&o->dev, msg, len, now, p);
+		return r == WG_OK ? wg_noise_create_response(&o->dev, *p, resp, now) : r;
+	}
+	wg_noise_identity_get(&o->dev, &id);
+	wg_noise_prepare_response(&id, msg, len, WG_MSG_INITIATION, &prep);
+	r = wg_noise_answer_prepared(&o->dev, &prep, msg, len, WG_MSG_INITIATION, now, resp,
+				     WG_MSG_RESPONSE, p);
+	wg_wipe(&id, sizeof(id));
+	wg_wipe(&prep, sizeof(prep));
+	if (r != WG_OK)
+		*p = NULL;
+	return r;
+}
+
+/* Responder: take the initiation, answer it and begin its session. */
 static enum wg_result respond(struct owner *o, const struct wg_msg_initiation *init,
 			      uint64_t now, struct wg_msg_response *resp, struct wg_keypair **kp)
 {
 	struct wg_noise_peer *p = NULL;
-	enum wg_result r = wg_noise_consume_initiation(&o->dev, init, sizeof(*init), now, &p);
+	enum wg_result r = take_initiation(o, init, sizeof(*init), now, resp, &p);
 
-	if (r == WG_OK)
-		r = wg_noise_create_response(&o->dev, p, resp, now);
 	if (r == WG_OK)
 		r = begin(o, p, kp, now);
 	return r;
@@ -294,7 +320,9 @@ static void refuse_init(struct owner *o, const void *msg, size_t len, uint64_t n
 
 	precompute_all(o);
 	memcpy(&before, o, sizeof(before));
-	check_eq_at(wg_noise_consume_initiation(&o->dev, msg, len, now, &p), want, __FILE__,
+	struct wg_msg_response resp;
+
+	check_eq_at(take_initiation(o, msg, len, now, &resp, &p), want, __FILE__,
 		    line, "consume_initiation refusal");
 	check_at(p == NULL, __FILE__, line, "no peer on refusal");
 	check_at(memcmp(&before, o, sizeof(before)) == 0, __FILE__, line, "state unchanged");
@@ -1240,6 +1268,49 @@ static void test_typed(void)
 	owner_clear(&b);
 }
 
+/* A prepared result answers only the message it was made from, and a prepared refusal is
+ * the answer's refusal; what prepare decrypted is what the initiator sent. */
+static void test_prepared_mismatch(void)
+{
+	struct owner a, b;
+	struct wg_noise_peer *ab, *p = NULL;
+	struct wg_msg_initiation i1, i2;
+	struct wg_msg_response resp;
+	struct wg_noise_identity id;
+	struct wg_noise_prepared prep;
+	struct wg_keypair *ikp = NULL, *rkp = NULL;
+	struct clock c = { SEC, 0 };
+
+	owner_init(&a);
+	owner_init(&b);
+	ab = owner_add_peer(&a, &b, NULL);
+	owner_add_peer(&b, &a, NULL);
+	initiate(&a, ab, &c, &i1);
+	initiate(&a, ab, &c, &i2);
+	wg_noise_identity_get(&b.dev, &id);
+	CHECK_EQ(wg_noise_prepare_response(&id, &i1, sizeof(i1), WG_MSG_INITIATION, &prep), WG_OK);
+	CHECK_MEM(prep.initiator_static, a.public_key, WG_KEY_LEN);
+	CHECK_EQ(wg_noise_answer_prepared(&b.dev, &prep, &i2, sizeof(i2), WG_MSG_INITIATION, c.now,
+					  &resp, WG_MSG_RESPONSE, &p), WG_BAD_STATE);
+	/* The second initiation, prepared and answered, completes (a holds its handshake). */
+	CHECK_EQ(wg_noise_prepare_response(&id, &i2, sizeof(i2), WG_MSG_INITIATION, &prep), WG_OK);
+	CHECK_EQ(wg_noise_answer_prepared(&b.dev, &prep, &i2, sizeof(i2), WG_MSG_INITIATION, c.now,
+					  &resp, WG_MSG_RESPONSE, &p), WG_OK);
+	CHECK_EQ(begin(&b, p, &rkp, c.now), WG_OK);
+	CHECK_EQ(finish(&a, ab, &resp, c.now, &ikp), WG_OK);
+	if (ikp && rkp)
+		check_session(ikp, rkp);
+	/* A device without identity prepares nothing. */
+	id.has_identity = false;
+	CHECK_EQ(wg_noise_prepare_response(&id, &i2, sizeof(i2), WG_MSG_INITIATION, &prep),
+		 WG_NO_KEY);
+	CHECK_EQ(prep.result, WG_NO_KEY);
+	CHECK(wg_is_zero(prep.chaining_key, WG_HASH_LEN));
+	wg_wipe(&id, sizeof(id));
+	owner_clear(&a);
+	owner_clear(&b);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -1250,18 +1321,22 @@ int main(int argc, char **argv)
 	}
 	wg_noise_init();
 	test_tai64n();
-	test_psk();
-	test_timestamps();
-	test_zero_dh_peer();
-	test_zero_dh_ephemeral();
-	test_zero_dh_static();
-	test_initiation_refusals();
-	test_response_refusals();
-	test_bad_state();
-	test_no_key();
+	for (int pass = 0; pass < 2; pass++) {
+		prepared_mode = pass == 1;
+		test_psk();
+		test_timestamps();
+		test_zero_dh_peer();
+		test_zero_dh_ephemeral();
+		test_zero_dh_static();
+		test_initiation_refusals();
+		test_response_refusals();
+		test_bad_state();
+		test_no_key();
+		test_index_hygiene();
+		test_many();
+	}
+	test_prepared_mismatch();
 	test_slots();
-	test_index_hygiene();
-	test_many();
 	test_typed();
 	return check_report("noise");
 }

@@ -292,7 +292,8 @@ static void check_peer1_full(const json_t *p)
 	/* Host bits cleared, as wg-api's net.ParseCIDR and the UAPI clear them. */
 	CHECK(strcmp(json_string_value(json_array_get(aips, 1)), "fd00:1::/64") == 0);
 	CHECK(json_object_get(p, "preshared_key") == NULL);
-	CHECK_EQ(json_object_size(p), 10);
+	CHECK(jtrue(p, "enabled"));
+	CHECK_EQ(json_object_size(p), 11);
 }
 
 static void test_add_get(void)
@@ -1106,6 +1107,164 @@ static void test_format_error(void)
 	wg_uapi_buf_free(&out);
 }
 
+/* ---- the HTTP transport's options, and wgdp's operator methods ---- */
+
+static char *run_opts(const char *req, const struct wg_rpc_opts *o, int *rc)
+{
+	struct wg_uapi_buf out;
+	char why[512] = "", *s;
+
+	wg_uapi_buf_init(&out);
+	*rc = wg_rpc_handle_opts(&BE, req, strlen(req), &out, o, why, sizeof(why));
+	s = *rc == EBADMSG ? strdup(why) : strndup(out.data ? out.data : "", out.len);
+	wg_uapi_buf_free(&out);
+	return s;
+}
+
+static void test_http_options(void)
+{
+	static const struct wg_rpc_opts http = { .answer_all = true, .lenient = true };
+	char *r, *snap = fake_snapshot(&F), *after;
+	int rc;
+
+	/* No id: answered, with id null; no "jsonrpc": fine; unknown members ignored. */
+	r = run_opts("{\"method\":\"GetDeviceInfo\",\"extra\":1}", &http, &rc);
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(r, "\"id\":null") && strstr(r, "\"result\":{\"device\""));
+	free(r);
+	/* The same strictly: a notification gets nothing; a member is refused. */
+	r = run_opts("{\"jsonrpc\":\"2.0\",\"method\":\"GetDeviceInfo\"}", NULL, &rc);
+	CHECK(rc == 0 && r[0] == '\0');
+	free(r);
+	r = run_opts("{\"method\":\"GetDeviceInfo\",\"id\":1}", NULL, &rc);
+	CHECK(strstr(r, "-32600") != NULL);
+	free(r);
+	/* Parameters wg-api would ignore are ignored over HTTP, refused over the socket. */
+	r = run_opts("{\"method\":\"GetPeer\",\"params\":{\"public_key\":\"" PUB2 "\","
+		     "\"friendly_name\":\"x\"}}", &http, &rc);
+	CHECK(strstr(r, "\"result\"") != NULL);
+	free(r);
+	r = run_opts("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"GetPeer\",\"params\":"
+		     "{\"public_key\":\"" PUB2 "\",\"friendly_name\":\"x\"}}", NULL, &rc);
+	CHECK(strstr(r, "unknown parameter") != NULL);
+	free(r);
+	/* Not JSON: EBADMSG with the reason, nothing written (the transport says 400). */
+	r = run_opts("{\"method\":", &http, &rc);
+	CHECK_EQ(rc, EBADMSG);
+	CHECK(strstr(r, "parse error at byte") != NULL);
+	free(r);
+	after = fake_snapshot(&F);
+	CHECK(strcmp(snap, after) == 0);
+	free(after);
+	free(snap);
+	/* Go durations and seconds for persistent_keep_alive. */
+	{
+		static const struct { const char *v; long long sec; } d[] = {
+			{ "\"25s\"", 25 }, { "\"1m30.9s\"", 90 }, { "\"2.5m\"", 150 },
+			{ "\"300ms\"", 0 }, { "\"1h\"", 3600 }, { "42", 42 }, { "\"0\"", 0 },
+			{ "\"1\xc2\xb5s\"", 0 }, { "\"18h12m15s\"", 65535 },
+		};
+		static const char *const bad[] = { "\"25\"", "\"-1s\"", "\"1d\"", "\"18h12m16s\"",
+						   "-5", "\".s\"", "\"s\"", "70000" };
+		char req[256];
+
+		for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+			snprintf(req, sizeof(req), "{\"method\":\"AddPeer\",\"params\":{\"public_key\":"
+				 "\"" PUB3 "\",\"persistent_keep_alive\":%s}}", d[i].v);
+			r = run_opts(req, &http, &rc);
+			if (!CHECK(strstr(r, "\"ok\":true") != NULL))
+				fprintf(stderr, "  %s: %s\n", d[i].v, r);
+			free(r);
+		}
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(req, sizeof(req), "{\"method\":\"AddPeer\",\"params\":{\"public_key\":"
+				 "\"" PUB3 "\",\"persistent_keep_alive\":%s}}", bad[i]);
+			r = run_opts(req, &http, &rc);
+			if (!CHECK(strstr(r, "-32602") != NULL))
+				fprintf(stderr, "  %s: %s\n", bad[i], r);
+			free(r);
+		}
+		r = run_opts("{\"method\":\"RemovePeer\",\"params\":{\"public_key\":\"" PUB3 "\"}}",
+			     &http, &rc);
+		free(r);
+	}
+}
+
+/* The operator methods with and without their hooks. */
+static uint64_t ev_cursor, ev_limit;
+static bool en_last;
+
+static int fake_events(void *ctx, uint64_t cursor, uint64_t limit, json_t *result, char *why,
+		       size_t whylen)
+{
+	(void)ctx, (void)why, (void)whylen;
+	ev_cursor = cursor;
+	ev_limit = limit;
+	json_object_set_new(result, "events", json_array());
+	json_object_set_new(result, "next_cursor", json_integer((json_int_t)cursor));
+	return 0;
+}
+
+static int fake_set_enabled(void *ctx, const uint8_t key[WG_KEY_LEN], bool enabled, char *why,
+			    size_t whylen)
+{
+	struct fake *f = ctx;
+
+	(void)why, (void)whylen;
+	en_last = enabled;
+	return fake_find(&f->list, key) ? 0 : ENOENT;
+}
+
+static int fake_save(void *ctx, json_t *result, char *why, size_t whylen)
+{
+	(void)ctx, (void)result;
+	snprintf(why, whylen, "disk full");
+	return ENOSPC;
+}
+
+static void test_operator_methods(void)
+{
+	json_t *r, *resp;
+
+	resp = respond("GetEvents", NULL);
+	CHECK_EQ(json_integer_value(json_object_get(json_object_get(resp, "error"), "code")), -32601);
+	json_decref(resp);
+	BE.events = fake_events;
+	BE.set_enabled = fake_set_enabled;
+	BE.save_config = fake_save;
+	r = result_of("GetEvents", "{\"cursor\":7,\"limit\":5}");
+	CHECK(ev_cursor == 7 && ev_limit == 5);
+	json_decref(r);
+	r = result_of("GetEvents", NULL);
+	CHECK(ev_cursor == 0 && ev_limit == WG_RPC_EVENTS_MAX);
+	json_decref(r);
+	resp = respond("GetEvents", "{\"limit\":1001}");
+	CHECK(strstr(json_string_value(json_object_get(json_object_get(resp, "error"), "message")),
+		     "limit: over the maximum of 1000") != NULL);
+	json_decref(resp);
+	ok_call("AddPeer", "{\"public_key\":\"" PUB3 "\"}");
+	r = result_of("SetPeerEnabled", "{\"public_key\":\"" PUB3 "\",\"enabled\":false}");
+	CHECK(jtrue(r, "ok") && !en_last);
+	json_decref(r);
+	resp = respond("SetPeerEnabled", "{\"public_key\":\"" PUB3 "\"}");
+	CHECK(strstr(json_string_value(json_object_get(json_object_get(resp, "error"), "message")),
+		     "enabled: required") != NULL);
+	json_decref(resp);
+	resp = respond("SetPeerEnabled", "{\"public_key\":\"" PSK "\",\"enabled\":true}");
+	CHECK(strstr(json_string_value(json_object_get(json_object_get(resp, "error"), "message")),
+		     "no peer has this public key") != NULL);
+	json_decref(resp);
+	resp = respond("SaveConfig", NULL);
+	CHECK_EQ(json_integer_value(json_object_get(json_object_get(resp, "error"), "code")), -32000);
+	CHECK(strstr(json_string_value(json_object_get(json_object_get(resp, "error"), "message")),
+		     "could not save the configuration: disk full") != NULL);
+	json_decref(resp);
+	ok_call("RemovePeer", "{\"public_key\":\"" PUB3 "\"}");
+	BE.events = NULL;
+	BE.set_enabled = NULL;
+	BE.save_config = NULL;
+}
+
 int main(void)
 {
 	wg_rpc_init();
@@ -1130,6 +1289,8 @@ int main(void)
 	test_framer();
 	test_formats();
 	test_format_error();
+	test_http_options();
+	test_operator_methods();
 	fake_free(&F);
 	return check_report("rpc");
 }
