@@ -10,6 +10,9 @@
 # With WGDP_LCORE_MAP / WGDP_QPAIRS for two workers (meson: nat_masq-2workers) packets
 # arrive on both; those reaching the worker that does not own their flow are handed to the
 # owner (counted), and every flow of an inside address lives on one worker.
+# With WGDP_NAT_IMPORT=1 (meson: nat_import) the gateway's configuration is what
+# `wgdpctl import` makes of a wg-quick server file with the recipes' PostUp MASQUERADE and
+# FORWARD lines, and client 2 is put under its rule set over JSON-RPC.
 # Usage: nat_masq.sh [WGDP_BINARY] [WGDPCTL_BINARY]   exit 0 pass, 1 fail, 77 skipped
 set -euo pipefail
 # shellcheck source=scripts/netns.sh
@@ -41,8 +44,32 @@ destination_rules = ( { name = "dns-only"; allow = [ "10.60.0.2 udp 5300" ]; } )
 TPL
 gw_write_config --template "$TOPO_DIR/nat.tpl"
 pub2=$(client_pub 2)
-sed -i "s|public_key = \"$pub2\";|& destination_rules = \"dns-only\";|" "$TOPO_GW_CONF"
-grep -q 'destination_rules = "dns-only"' "$TOPO_GW_CONF" || _topo_die "could not put client 2 under the rule set"
+if [ "${WGDP_NAT_IMPORT:-0}" = 1 ]; then
+	# A wg-quick server file as the recipes write it, with the topology's keys and peers
+	# (netns.sh writes them in wg(8) form), imported; its ports are the topology's.
+	{
+		printf '[Interface]\nAddress = 10.200.0.1/24, fd00:200::1/64\nMTU = %s\n' "$TOPO_MTU"
+		printf 'DNS = 1.1.1.1\nTable = off\n'
+		printf 'PostUp = sysctl -w net.ipv4.ip_forward=1; iptables -A FORWARD -i %%i -j ACCEPT; '
+		printf 'iptables -A FORWARD -o %%i -j ACCEPT; iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE\n'
+		printf 'PostDown = iptables -D FORWARD -i %%i -j ACCEPT; iptables -D FORWARD -o %%i -j ACCEPT; '
+		printf 'iptables -t nat -D POSTROUTING -o eth0 -j MASQUERADE\n'
+		sed 1d "$TOPO_DIR/standin-wg.conf"
+	} >"$TOPO_DIR/wg0.conf"
+	e2e_require "wgdpctl import: the wg-quick file becomes a configuration" \
+		"$ctl" import -o "$TOPO_GW_CONF" --name "$TOPO_GW_IFNAME" \
+		--wan-device net_af_packet0 --wan-address 192.168.50.1/24 --wan-address fd50::1/64 \
+		--device net_af_packet1 --address 10.60.0.1/24 --address fd60::1/64 \
+		--gateway4 10.60.0.2 "$TOPO_DIR/wg0.conf"
+	"$ctl" import --name x --address 10.60.0.1/24 "$TOPO_DIR/wg0.conf" 2>"$TOPO_DIR/import.notes" >/dev/null
+	e2e_check "wgdpctl import names DNS and Table as not carried over" bash -c \
+		'grep -q "not carried over: DNS" "$1" && grep -q "not carried over: Table" "$1"' _ "$TOPO_DIR/import.notes"
+	e2e_check "the imported configuration masquerades the tunnel's prefix" \
+		grep -q 'masquerade = { sources = \[ "10.200.0.0/24" \]; }' "$TOPO_GW_CONF"
+else
+	sed -i "s|public_key = \"$pub2\";|& destination_rules = \"dns-only\";|" "$TOPO_GW_CONF"
+	grep -q 'destination_rules = "dns-only"' "$TOPO_GW_CONF" || _topo_die "could not put client 2 under the rule set"
+fi
 gw_start "$WGDP_BIN"
 client_up 1
 client_up 2
@@ -132,6 +159,11 @@ fi
 no_ping() { [ "$(ping_count "$1" "$host" 3 0.2)" = 0 ]; }
 no_tcp() { ! in_ns "$1" timeout 10 python3 "$flows_py" tcp "$host" 5300 1; }
 e2e_step "destination rules: client 2 may send only UDP to $host:5300"
+if [ "${WGDP_NAT_IMPORT:-0}" = 1 ]; then
+	e2e_check "SetRules and SetPeerRules: client 2 under dns-only, live" bash -c \
+		'"$1" -s "$2" --raw SetRules name=dns-only "allow=[\"10.60.0.2 udp 5300\"]" >/dev/null &&
+		 "$1" -s "$2" --raw SetPeerRules public_key="$3" rule_set=dns-only >/dev/null' _ "$ctl" "$sock" "$pub2"
+fi
 refused0=$(stat_of 's["drops"]["DST_REFUSED"]')
 e2e_check "its UDP to port 5300 is answered" in_ns "$c2" python3 "$flows_py" udp "$host" 5300 4
 e2e_check "its ping is refused" no_ping "$c2"
