@@ -69,7 +69,7 @@ def main():
         etc + '/',
     } | {os.path.join(doc, f) for f in ('README.md', 'install.md', 'configuration.md',
                                         'uapi.md', 'control-api.md', 'operations.md', 'design.md',
-                                        'performance.md', 'obfuscation.md')}
+                                        'performance.md', 'obfuscation.md', 'nat.md')}
 
     dest = tempfile.mkdtemp(prefix='wgdp-destdir.')
     try:
