@@ -52,6 +52,16 @@ static const struct method_help METHODS[] = {
 	{ "GetEvents",     "[cursor=N] [limit=N]" },
 	{ "SetPeerEnabled", "public_key=KEY enabled=true|false" },
 	{ "SaveConfig",    "" },
+	{ "GetNat",        "" },
+	{ "SetMasquerade", "port=NAME [enabled=true|false] [sources=[...]] [pool=[...]]\n"
+			   "                 [port_range=LOW-HIGH] [validate_only=true]" },
+	{ "SetNat",        "[max_flows=N] [max_flows_per_source=N] [tcp_established=S]\n"
+			   "                 [tcp_transitory=S] [udp=S] [icmp=S]" },
+	{ "ListFlows",     "[limit=N] [offset=N]" },
+	{ "GetRules",      "[public_key=KEY]" },
+	{ "SetRules",      "name=NAME allow='[\"PREFIX [PROTO [PORT[-PORT]]]\", ...]'" },
+	{ "RemoveRules",   "name=NAME" },
+	{ "SetPeerRules",  "public_key=KEY rule_set=NAME|null" },
 };
 
 /* Parameters whose plain value is a comma-separated list. */
