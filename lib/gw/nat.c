@@ -113,7 +113,7 @@ static int create(struct wg_worker *w, struct wg_gw_nat *nat, const struct nat_c
 		[WG_NAT_C_PORTS_EXHAUSTED] = WG_DROP_NAT_PORTS_EXHAUSTED,
 	};
 	const struct nat_port *pc = &conf->port[port];
-	uint16_t lo, hi;
+	uint16_t lo, hi, listen = 0;
 	enum wg_nat_create_result r;
 
 	/* A reset or an ICMP error opens nothing. */
@@ -121,8 +121,13 @@ static int create(struct wg_worker *w, struct wg_gw_nat *nat, const struct nat_c
 	    (np->kind == WG_NAT_TCP && (np->tcp_flags & WG_NAT_TCP_RST)))
 		return dropped(w, m, WG_DROP_NAT_NO_FLOW);
 	slice(pc, nat->n_workers, w->idx, &lo, &hi);
+	/* On a port that is also the WAN, replies to the listen port would be taken for
+	 * WireGuard: UDP flows never get it. */
+	if (w->gw->ports[port].role & WG_ROLE_WAN)
+		listen = rte_cpu_to_be_16(atomic_load_explicit(&w->gw->listen_port,
+							       memory_order_relaxed));
 	r = wg_nat_create(nat->w[w->idx].t, &np->key, outside_for(pc, np->key.local), lo, hi,
-			  conf->per_source, (uint16_t)port, w->now, idx);
+			  listen, conf->per_source, (uint16_t)port, w->now, idx);
 	return r == WG_NAT_C_OK ? WG_NAT_DONE : dropped(w, m, why[r]);
 }
 

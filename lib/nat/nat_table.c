@@ -112,14 +112,15 @@ int32_t wg_nat_lookup_in(const struct wg_nat_table *t, const struct wg_nat_key *
 
 /* An outside port for the flow whose inbound key is k (its lport to be chosen). */
 static bool pick_port(const struct wg_nat_table *t, struct wg_nat_key *k, uint16_t lo,
-		      uint16_t hi)
+		      uint16_t hi, uint16_t avoid)
 {
 	uint32_t span = (uint32_t)hi - lo + 1, tries = span < PORT_TRIES ? span : PORT_TRIES;
 	uint32_t at = (uint32_t)rte_rand_max(span);
 
 	for (uint32_t i = 0; i < tries; i++) {
 		k->lport = rte_cpu_to_be_16((uint16_t)(lo + (at + i) % span));
-		if (rte_hash_lookup(t->in, k) < 0)
+		if ((avoid == 0 || k->lport != avoid || k->proto != 17) &&
+		    rte_hash_lookup(t->in, k) < 0)
 			return true;
 	}
 	return false;
@@ -127,8 +128,8 @@ static bool pick_port(const struct wg_nat_table *t, struct wg_nat_key *k, uint16
 
 enum wg_nat_create_result wg_nat_create(struct wg_nat_table *t, const struct wg_nat_key *ok,
 					uint32_t outside, uint16_t port_min, uint16_t port_max,
-					uint32_t per_source, uint16_t port, uint64_t now,
-					int32_t *idx)
+					uint16_t avoid, uint32_t per_source, uint16_t port,
+					uint64_t now, int32_t *idx)
 {
 	struct wg_nat_key ik = *ok;
 	int32_t spos, pos;
@@ -144,7 +145,7 @@ enum wg_nat_create_result wg_nat_create(struct wg_nat_table *t, const struct wg_
 		return WG_NAT_C_SOURCE_LIMIT;
 	}
 	ik.local = outside;
-	if (port_min > port_max || !pick_port(t, &ik, port_min, port_max)) {
+	if (port_min > port_max || !pick_port(t, &ik, port_min, port_max, avoid)) {
 		t->c.ports_exhausted++;
 		return WG_NAT_C_PORTS_EXHAUSTED;
 	}

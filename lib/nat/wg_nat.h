@@ -153,11 +153,12 @@ enum wg_nat_create_result {
 
 /* A new flow for an outbound key with no flow: the outside address given, an outside
  * port (or ICMP id) from [port_min, port_max] that no flow of the same protocol to the
- * same remote end uses. At most per_source flows per inside address. */
+ * same remote end uses, and not `avoid` (network order; 0: none), the port the gateway
+ * itself listens on for UDP. At most per_source flows per inside address. */
 enum wg_nat_create_result wg_nat_create(struct wg_nat_table *t, const struct wg_nat_key *out_key,
 					uint32_t outside, uint16_t port_min, uint16_t port_max,
-					uint32_t per_source, uint16_t port, uint64_t now,
-					int32_t *idx);
+					uint16_t avoid, uint32_t per_source, uint16_t port,
+					uint64_t now, int32_t *idx);
 
 /* The flow at idx (from a lookup or a create, this poll): the owner's pointer. */
 struct wg_nat_flow *wg_nat_flow(struct wg_nat_table *t, int32_t idx);

@@ -20,6 +20,8 @@
  *                right); one about no flow is dropped and counted
  *   rules        a peer under a set of destination rules: allowed UDP passes, ICMP and
  *                another port are refused (DST_REFUSED)
+ *   table        the flow table alone: the listen port is never a UDP flow's outside
+ *                port (a one-armed port would take its replies for WireGuard)
  *   workers      with two workers, a flow's packets arriving on the worker that does not
  *                own it are handed to the owner and translated all the same
  */
@@ -571,6 +573,27 @@ static void test_rules(void)
 	world_down(&w);
 }
 
+static void test_table(void)
+{
+	struct wg_nat_table_params tp = { .name = "tnat", .capacity = 64, .socket = SOCKET_ID_ANY };
+	struct wg_nat_table *t = wg_nat_table_create(&tp);
+	struct wg_nat_key k = { .local = 1, .remote = 2, .lport = 3, .rport = 4, .proto = 17 };
+	uint16_t listen = rte_cpu_to_be_16(51820);
+	int32_t idx;
+
+	if (!CHECK(t != NULL))
+		return;
+	CHECK_EQ(wg_nat_create(t, &k, 9, 51820, 51820, listen, 64, 0, 0, &idx),
+		 WG_NAT_C_PORTS_EXHAUSTED);
+	CHECK_EQ(wg_nat_create(t, &k, 9, 51819, 51820, listen, 64, 0, 0, &idx), WG_NAT_C_OK);
+	CHECK_EQ(wg_nat_flow(t, idx)->outside_port, rte_cpu_to_be_16(51819));
+	k.proto = 6;                                 /* TCP may have it */
+	CHECK_EQ(wg_nat_create(t, &k, 9, 51820, 51820, listen, 64, 0, 0, &idx), WG_NAT_C_OK);
+	CHECK_EQ(wg_nat_count(t), 2);
+	CHECK_EQ(wg_nat_counters(t)->ports_exhausted, 1);
+	wg_nat_table_free(t);
+}
+
 static void test_workers(void)
 {
 	struct world w;
@@ -609,6 +632,7 @@ int main(int argc, char **argv)
 	test_flood();
 	test_icmp_errors();
 	test_rules();
+	test_table();
 	test_workers();
 	wg_sim_eal_cleanup();
 	return check_report("test_nat");
