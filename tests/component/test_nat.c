@@ -44,6 +44,27 @@
 
 /* ---- packets ---- */
 
+static uint16_t rd16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+
 static uint32_t tunnel4(unsigned k)
 {
 	struct wg_ip ip = wg_sim_client_tunnel_ip(k, WG_AF_INET);
@@ -73,20 +94,20 @@ static size_t build(uint8_t *b, uint8_t proto, uint32_t src, uint32_t dst, uint1
 		l4[l4len - plen + i] = (uint8_t)(i * 7 + sport);
 	if (proto == 1) {
 		l4[0] = flags_or_type;
-		*(uint16_t *)(l4 + 4) = rte_cpu_to_be_16(sport);
-		*(uint16_t *)(l4 + 6) = rte_cpu_to_be_16(dport);
-		*(uint16_t *)(l4 + 2) = (uint16_t)~rte_raw_cksum(l4, l4len);
+		wr16(l4 + 4, rte_cpu_to_be_16(sport));
+		wr16(l4 + 6, rte_cpu_to_be_16(dport));
+		wr16(l4 + 2, (uint16_t)~rte_raw_cksum(l4, l4len));
 	} else {
-		*(uint16_t *)l4 = rte_cpu_to_be_16(sport);
-		*(uint16_t *)(l4 + 2) = rte_cpu_to_be_16(dport);
+		wr16(l4, rte_cpu_to_be_16(sport));
+		wr16(l4 + 2, rte_cpu_to_be_16(dport));
 		if (proto == 6) {
 			l4[12] = 0x50;
 			l4[13] = flags_or_type;
-			*(uint16_t *)(l4 + 14) = rte_cpu_to_be_16(65535);
-			*(uint16_t *)(l4 + 16) = rte_ipv4_udptcp_cksum(ip, l4);
+			wr16(l4 + 14, rte_cpu_to_be_16(65535));
+			wr16(l4 + 16, rte_ipv4_udptcp_cksum(ip, l4));
 		} else {
-			*(uint16_t *)(l4 + 4) = rte_cpu_to_be_16((uint16_t)l4len);
-			*(uint16_t *)(l4 + 6) = rte_ipv4_udptcp_cksum(ip, l4);
+			wr16(l4 + 4, rte_cpu_to_be_16((uint16_t)l4len));
+			wr16(l4 + 6, rte_ipv4_udptcp_cksum(ip, l4));
 		}
 	}
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -127,8 +148,8 @@ static void parse_seen(struct seen *o, const uint8_t *b, size_t len)
 	o->src = rte_be_to_cpu_32(ip->src_addr);
 	o->dst = rte_be_to_cpu_32(ip->dst_addr);
 	o->proto = ip->next_proto_id;
-	o->sport = rte_be_to_cpu_16(*(const uint16_t *)(b + (o->proto == 1 ? 24 : 20)));
-	o->dport = o->proto == 1 ? 0 : rte_be_to_cpu_16(*(const uint16_t *)(b + 22));
+	o->sport = rte_be_to_cpu_16(rd16(b + (o->proto == 1 ? 24 : 20)));
+	o->dport = o->proto == 1 ? 0 : rte_be_to_cpu_16(rd16(b + 22));
 	o->sums = sums_ok(b, len);
 	o->len = len < sizeof(o->pkt) ? len : sizeof(o->pkt);
 	memcpy(o->pkt, b, o->len);
@@ -479,9 +500,9 @@ static size_t icmp_error(uint8_t *b, uint32_t from, uint8_t type, uint8_t code, 
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	l4[0] = type;
 	l4[1] = code;
-	*(uint16_t *)(l4 + 6) = rte_cpu_to_be_16(mtu);
+	wr16(l4 + 6, rte_cpu_to_be_16(mtu));
 	memcpy(l4 + 8, q, qlen);
-	*(uint16_t *)(l4 + 2) = (uint16_t)~rte_raw_cksum(l4, len - 20);
+	wr16(l4 + 2, (uint16_t)~rte_raw_cksum(l4, len - 20));
 	return len;
 }
 
@@ -501,10 +522,10 @@ static void check_error_back(struct world *w, unsigned k, const struct seen *sen
 	CHECK_EQ(r.dst, tunnel4(k));
 	CHECK_EQ(r.pkt[20], 3);
 	CHECK_EQ(r.pkt[21], code);
-	CHECK_EQ(rte_be_to_cpu_16(*(const uint16_t *)(r.pkt + 26)), code == 4 ? 1280 : 0);
+	CHECK_EQ(rte_be_to_cpu_16(rd16(r.pkt + 26)), code == 4 ? 1280 : 0);
 	CHECK(r.sums);                                          /* IP and ICMP */
-	CHECK_EQ(rte_be_to_cpu_32(*(const uint32_t *)(q + 12)), tunnel4(k));
-	CHECK_EQ(rte_be_to_cpu_16(*(const uint16_t *)(q + 20)), inside_port);
+	CHECK_EQ(rte_be_to_cpu_32(rd32(q + 12)), tunnel4(k));
+	CHECK_EQ(rte_be_to_cpu_16(rd16(q + 20)), inside_port);
 	CHECK_EQ(rte_raw_cksum(q, 20), 0xffff);                 /* the quoted header's */
 }
 
