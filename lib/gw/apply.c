@@ -24,6 +24,7 @@ static size_t new_peers(struct wg_gw *gw, const struct wg_uapi_set *s)
 	for (size_t i = 0; i < s->n_peers; i++) {
 		const struct wg_uapi_peer *p = &s->peers[i];
 
+		wg_gw_yield(gw);
 		if (!p->remove && !p->update_only &&
 		    (s->replace_peers || wg_gw_peer_find(gw, p->public_key) == NULL))
 			n++;
@@ -47,9 +48,11 @@ static int check(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_
 	size_t room = s->replace_peers ? gw->max_peers : gw->n_free_ids;
 	size_t v4 = added_aips(s, WG_AF_INET), v6 = added_aips(s, WG_AF_INET6);
 
-	if (new_peers(gw, s) > room) {
+	size_t fresh = new_peers(gw, s);
+
+	if (fresh > room) {
 		snprintf(why, whylen, "peer table full: %zu new peers, room for %zu (--max-peers)",
-			 new_peers(gw, s), room);
+			 fresh, room);
 		return ENOSPC;
 	}
 	if (gw->aips.n_v4 + v4 > gw->aips_max || gw->aips.n_v6 + v6 > gw->aips_max) {
@@ -119,7 +122,22 @@ static int cmp_key(const void *a, const void *b)
  * the request names again keeps its session and counters, and only its settings start
  * afresh (no preshared key, no keepalive, no allowed IPs, before the request's own lines
  * apply). What the peers can do afterwards is exactly what the request says.
+ *
+ * Peers the request does not name are removed here; those it names are reset when their
+ * own lines are applied (reset_named), so that a pause point between peers never shows a
+ * handshake a peer that has lost its preshared key and not got it back yet.
  */
+static void reset_named(struct wg_gw *gw, struct wg_peer *peer)
+{
+	if (peer->reset_gen == gw->apply_gen)
+		return;
+	peer->reset_gen = gw->apply_gen;
+	wg_noise_peer_set_psk(&peer->noise, NULL);
+	peer->keepalive = 0;
+	wg_timers_set_persistent(&peer->timers, 0, wg_gw_now());
+	wg_gw_peer_clear_aips(gw, peer);
+}
+
 static void replace_peers(struct wg_gw *gw, const struct wg_uapi_set *s)
 {
 	const uint8_t **keys = malloc((s->n_peers + 1) * sizeof(*keys));
@@ -134,6 +152,8 @@ static void replace_peers(struct wg_gw *gw, const struct wg_uapi_set *s)
 		struct wg_peer *peer = &gw->peers[id];
 		const uint8_t *k = peer->noise.remote_static;
 
+		if (id % 64 == 0)
+			wg_gw_yield(gw);
 		if (!atomic_load_explicit(&peer->live, memory_order_relaxed))
 			continue;
 		if (keys == NULL || !bsearch(&k, keys, n, sizeof(*keys), cmp_key)) {
@@ -142,12 +162,7 @@ static void replace_peers(struct wg_gw *gw, const struct wg_uapi_set *s)
 			memcpy(key, k, WG_KEY_LEN);
 			wg_gw_peer_remove(gw, peer);
 			wg_gw_event(gw, WG_PEER_EVENT_REMOVED, key, NULL, NULL);
-			continue;
 		}
-		wg_noise_peer_set_psk(&peer->noise, NULL);
-		peer->keepalive = 0;
-		wg_timers_set_persistent(&peer->timers, 0, wg_gw_now());
-		wg_gw_peer_clear_aips(gw, peer);
 	}
 	free(keys);
 }
@@ -200,8 +215,8 @@ static int apply_aips(struct wg_gw *gw, struct wg_peer *peer, const struct wg_ua
 	return 0;
 }
 
-static int apply_peer(struct wg_gw *gw, const struct wg_uapi_peer *p, uint64_t now,
-		      char *why, size_t whylen)
+static int apply_peer(struct wg_gw *gw, const struct wg_uapi_set *s,
+		      const struct wg_uapi_peer *p, uint64_t now, char *why, size_t whylen)
 {
 	struct wg_peer *peer = wg_gw_peer_find(gw, p->public_key);
 
@@ -219,6 +234,9 @@ static int apply_peer(struct wg_gw *gw, const struct wg_uapi_peer *p, uint64_t n
 		peer = wg_gw_peer_create(gw, p->public_key, NULL, why, whylen);
 		if (peer == NULL)
 			return ENOSPC;
+		peer->reset_gen = gw->apply_gen;   /* new: nothing to reset */
+	} else if (s->replace_peers) {
+		reset_named(gw, peer);
 	}
 	if (p->has_preshared_key)
 		wg_noise_peer_set_psk(&peer->noise, wg_is_zero(p->preshared_key, WG_KEY_LEN) ?
@@ -296,13 +314,17 @@ static bool before_take(struct wg_gw *gw, const struct wg_uapi_set *s, struct be
 	for (size_t i = 0; i < s->n_peers; i++) {
 		struct wg_peer *peer = wg_gw_peer_find(gw, s->peers[i].public_key);
 
+		wg_gw_yield(gw);
 		b->existed[i] = peer != NULL;
 		if (peer && b->by_pos)
 			b->by_pos[i] = fingerprint(peer);
 	}
-	for (uint32_t id = 0; b->by_id && id < gw->max_peers; id++)
+	for (uint32_t id = 0; b->by_id && id < gw->max_peers; id++) {
+		if (id % 64 == 0)
+			wg_gw_yield(gw);
 		if (atomic_load_explicit(&gw->peers[id].live, memory_order_relaxed))
 			b->by_id[id] = fingerprint(&gw->peers[id]);
+	}
 	return true;
 }
 
@@ -323,6 +345,7 @@ static void report(struct wg_gw *gw, const struct wg_uapi_set *s, const struct b
 			wg_gw_peer_find(gw, s->peers[i].public_key);
 		uint64_t was;
 
+		wg_gw_yield(gw);
 		if (peer == NULL || peer->event_mark == gw->apply_gen)
 			continue;
 		peer->event_mark = gw->apply_gen;
@@ -354,10 +377,17 @@ int wg_gw_apply(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t
 	gw->rpc_cursor_valid = false;   /* ListPeers positions move when peers come and go */
 	wg_gw_events_begin(gw);
 	wg_allowedips_begin(&gw->aips);
+	wg_pace_peers(gw, s->n_peers);
 	apply_device(gw, s);
-	for (size_t i = 0; i < s->n_peers && rc == 0; i++)
-		rc = apply_peer(gw, &s->peers[i], now, why, whylen);
-	wg_allowedips_commit(&gw->aips);
+	for (size_t i = 0; i < s->n_peers && rc == 0; i++) {
+		wg_gw_yield(gw);
+		rc = apply_peer(gw, s, &s->peers[i], now, why, whylen);
+	}
+	/* The new copy of the tables for the workers, then the old one brought level with
+	 * it, a piece at a time. */
+	wg_allowedips_publish(&gw->aips);
+	while (!wg_allowedips_catch_up(&gw->aips, 1024))
+		wg_gw_yield(gw);
 	report(gw, s, &b, have);
 	wg_gw_events_end(gw);
 	before_free(&b);

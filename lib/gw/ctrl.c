@@ -387,9 +387,12 @@ static void run_timers(struct wg_gw *gw, uint64_t now)
 	}
 }
 
-void wg_gw_control_poll(struct wg_gw *gw, uint64_t now)
+/* Everything but the sockets, telemetry and reclaiming: also what a long request's
+ * pause points run (slice.c). */
+void wg_ctrl_service(struct wg_gw *gw, uint64_t now)
 {
 	wg_ctrl_ctx(gw)->now = now;
+	wg_pace_mark(gw);
 	wg_hs_drain(gw, now);
 	drain_ctrl_ring(gw, now);
 	expire_pending(gw, now);
@@ -400,6 +403,12 @@ void wg_gw_control_poll(struct wg_gw *gw, uint64_t now)
 	}
 	drain_events(gw, now);
 	run_timers(gw, now);
+	wg_dp_tx_flush(wg_ctrl_ctx(gw));
+}
+
+void wg_gw_control_poll(struct wg_gw *gw, uint64_t now)
+{
+	wg_ctrl_service(gw, now);
 	wg_gw_ctl_poll(gw, now);
 	wg_gw_telemetry_poll(gw);
 	wg_retire_reclaim(gw, false);

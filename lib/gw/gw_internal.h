@@ -198,6 +198,7 @@ struct wg_peer {
 	uint64_t last_hs_mono;         /* monotonic ns of the last completed handshake */
 	uint32_t n_handshakes;         /* completed since the peer was added */
 	uint32_t event_mark;           /* the apply that last reported it (one event each) */
+	uint32_t reset_gen;            /* the setconf that last reset its settings */
 };
 
 #define WG_PORT_MAX_PKT_FDS 16
@@ -307,6 +308,37 @@ struct wg_hs_state {
 	                                * initiation there, of answering it here */
 };
 
+/*
+ * A long request (a large set, AddPeers, RemovePeers) runs on the control lcore in
+ * slices: its loops call wg_gw_yield, which every slice_ns lets the rest of the control
+ * loop run (handshakes, timers, the worker on a shared lcore) but not the sockets, so no
+ * client sees a half-applied request (slice.c, docs/design.md).
+ */
+#define WG_PACE_RECENT 8
+struct wg_pace_job {
+	const char *what;              /* "uapi", "json-rpc", "http" */
+	uint64_t ns;                   /* from the socket's poll to its end */
+	uint64_t slices;               /* yields that ran the control loop */
+	uint64_t longest_ns;           /* the longest piece between them */
+	uint64_t peers;                /* the largest request's peers applied in it */
+};
+struct wg_pace {
+	uint64_t slice_ns;             /* 0: WG_SLICE_NS */
+	uint64_t last_service;         /* when handshakes were last looked at (0: not yet) */
+	uint64_t longest_pause_ns;     /* between two such times, since start */
+	uint64_t yields, services;     /* wg_gw_yield calls, and those that ran the loop */
+	uint64_t jobs;                 /* socket polls that needed slices */
+	bool in_service, in_sockets;
+	struct wg_pace_job cur;
+	uint64_t cur_start;
+	struct wg_pace_job recent[WG_PACE_RECENT];
+	unsigned n_recent;             /* ever recorded; recent[] holds the last ones */
+	/* The `now` a service passes to the polls: NULL: wg_gw_now (lib/sim sets its own). */
+	uint64_t (*clock)(void *arg);
+	void *clock_arg;
+};
+#define WG_SLICE_NS 1000000ull
+
 struct wg_gw {
 	struct wg_config cfg;          /* [ctrl] a private copy */
 	struct wg_port ports[WG_MAX_PORTS];
@@ -394,6 +426,7 @@ struct wg_gw {
 	unsigned lcore_of[WG_MAX_WORKERS + 1];   /* lcore of each worker, then the control's */
 	uint64_t last_ctl_poll;
 	uint64_t last_port_poll;       /* [ctrl] kernel ring drops read then */
+	struct wg_pace pace;           /* [ctrl] long requests in slices (slice.c) */
 	volatile bool stop;
 
 	/* Masquerade and destination rules (nat.c, dstrules.c, docs/nat.md) */
@@ -423,6 +456,15 @@ static inline void wg_drop(struct wg_worker *w, struct rte_mbuf *m, enum wg_drop
 	w->drops[why]++;
 	rte_pktmbuf_free(m);
 }
+
+/* slice.c: a long request's pause point (cheap when the slice is not over). */
+void wg_gw_yield(struct wg_gw *gw);
+void wg_pace_mark(struct wg_gw *gw);      /* the control loop looked at handshakes */
+void wg_pace_sockets_begin(struct wg_gw *gw, const char *what);
+void wg_pace_sockets_end(struct wg_gw *gw);
+void wg_pace_peers(struct wg_gw *gw, uint64_t n);
+/* ctrl.c: the control loop without its sockets and telemetry (what a yield runs). */
+void wg_ctrl_service(struct wg_gw *gw, uint64_t now);
 
 /* dp_rx.c / dp_tx.c */
 void wg_dp_rx_burst(struct wg_worker *w, unsigned port, struct rte_mbuf **pkts, uint16_t n,

@@ -95,6 +95,12 @@ static void handshakes(struct wg_gw *gw, struct wg_uapi_buf *out, const struct w
 	family(out, "wgdp_events_lost_total", "counter",
 	       "Peer events the bounded ring dropped, oldest first.");
 	P("wgdp_events_lost_total %" PRIu64 "\n", wg_events_dropped(gw->events));
+	family(out, "wgdp_control_longest_pause_seconds", "gauge",
+	       "The longest the control loop left handshakes waiting, since start.");
+	P("wgdp_control_longest_pause_seconds %.6f\n", (double)gw->pace.longest_pause_ns / 1e9);
+	family(out, "wgdp_control_sliced_requests_total", "counter",
+	       "Requests long enough to be applied in slices.");
+	P("wgdp_control_sliced_requests_total %" PRIu64 "\n", gw->pace.jobs);
 }
 
 static void drops(struct wg_gw *gw, struct wg_uapi_buf *out, const struct wg_gw_stats *st)

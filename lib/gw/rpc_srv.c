@@ -222,6 +222,33 @@ static json_t *handshake_json(struct wg_gw *gw)
 	return o;
 }
 
+/* The control loop's pauses: the longest time handshakes waited for it, and the last
+ * requests that were long enough to be applied in slices (slice.c). */
+static json_t *control_json(struct wg_gw *gw)
+{
+	const struct wg_pace *p = &gw->pace;
+	json_t *o = json_object(), *jobs = json_array();
+	unsigned n = p->n_recent < WG_PACE_RECENT ? p->n_recent : WG_PACE_RECENT;
+
+	uint64_t slice = p->slice_ns ? p->slice_ns : WG_SLICE_NS;
+
+	json_object_set_new(o, "longest_pause_us",
+			    json_integer((json_int_t)(p->longest_pause_ns / 1000)));
+	json_object_set_new(o, "slice_us", json_integer((json_int_t)(slice / 1000)));
+	json_object_set_new(o, "sliced_requests", json_integer((json_int_t)p->jobs));
+	json_object_set_new(o, "slices", json_integer((json_int_t)p->services));
+	for (unsigned i = 0; i < n; i++) {
+		const struct wg_pace_job *j = &p->recent[(p->n_recent - n + i) % WG_PACE_RECENT];
+
+		json_array_append_new(jobs, json_pack("{s:s, s:I, s:I, s:I, s:I}",
+			"socket", j->what, "peers", (json_int_t)j->peers,
+			"ms", (json_int_t)(j->ns / 1000000), "slices", (json_int_t)j->slices,
+			"longest_slice_us", (json_int_t)(j->longest_ns / 1000)));
+	}
+	json_object_set_new(o, "recent_sliced_requests", jobs);
+	return o;
+}
+
 /* DPDK's heap, the mbuf pool and the process, for operators watching for growth. */
 static json_t *memory_json(struct wg_gw *gw)
 {
@@ -291,6 +318,7 @@ static int be_stats(void *ctx, json_t *result, char *why, size_t whylen)
 	json_object_set_new(result, "aead_engine", json_string(wg_gw_aead(gw)));
 	json_object_set_new(result, "memory", memory_json(gw));
 	json_object_set_new(result, "nat", wg_gw_nat_stats_json(gw));
+	json_object_set_new(result, "control", control_json(gw));
 	return 0;
 }
 
@@ -425,6 +453,11 @@ static int be_save_config(void *ctx, json_t *result, char *why, size_t whylen)
 	return 0;
 }
 
+static void be_yield(void *ctx)
+{
+	wg_gw_yield(ctx);
+}
+
 static void flush(struct wg_ctl_conn *c, struct rpc_client *u)
 {
 	if (u->out.len == 0)
@@ -504,6 +537,7 @@ int wg_gw_rpc_backend(struct wg_gw *gw, char *err, size_t errlen)
 		.ctx = gw, .device = be_device, .peer_at = be_peer_at, .peer_get = be_peer_get,
 		.apply = be_apply, .validate = be_validate, .stats = be_stats, .lcores = be_lcores,
 		.events = be_events, .set_enabled = be_set_enabled, .save_config = be_save_config,
+		.yield = be_yield,
 	};
 	wg_gw_nat_rpc_backend(gw->rpc_backend);
 	return 0;

@@ -97,11 +97,17 @@ static void get_more(struct wg_gw *gw, struct wg_ctl_conn *c, struct client *u)
 	flush(c, u);
 }
 
+static void yield(void *gw)
+{
+	wg_gw_yield(gw);
+}
+
 static void do_set(struct wg_gw *gw, struct client *u, const char *body, size_t len)
 {
 	struct wg_uapi_set s;
 	char why[WG_UAPI_WHY_LEN + 64];
-	int rc = wg_uapi_parse_set(&s, body, len, why, sizeof(why));
+	struct wg_yield y = { .fn = yield, .arg = gw };
+	int rc = wg_uapi_parse_set_yield(&s, body, len, why, sizeof(why), &y);
 
 	if (rc == 0) {
 		rc = wg_gw_apply(gw, &s, why, sizeof(why));
@@ -206,10 +212,19 @@ void wg_gw_ctl_poll(struct wg_gw *gw, uint64_t now)
 	if (now - gw->last_ctl_poll < CTL_POLL_NS)
 		return;
 	gw->last_ctl_poll = now;
-	if (gw->uapi)
+	/* Each server's poll is one job as far as slices go (slice.c). */
+	if (gw->uapi) {
+		wg_pace_sockets_begin(gw, "uapi");
 		wg_ctl_poll(gw->uapi, now);
-	if (gw->rpc)
+		wg_pace_sockets_end(gw);
+	}
+	if (gw->rpc) {
+		wg_pace_sockets_begin(gw, "json-rpc");
 		wg_ctl_poll(gw->rpc, now);
+		wg_pace_sockets_end(gw);
+	}
+	wg_pace_sockets_begin(gw, "http");
 	wg_http_poll(gw->http);
 	wg_http_poll(gw->metrics_http);
+	wg_pace_sockets_end(gw);
 }

@@ -126,9 +126,64 @@ static int cmp_ref(const void *a, const void *b)
 	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
+#define SORT_RUN 4096
+
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+/* qsort in runs, then runs merged pairwise: the same O(n log n) as one qsort, with the
+ * backend's pause point between pieces, so a million keys never hold it up at once. */
+static int sort_refs(const struct wg_rpc_backend *be, struct key_ref *a, size_t n)
+{
+	struct key_ref *tmp, *src = a, *dst;
+	size_t merged = 0;
+
+	if (be->yield == NULL || n <= SORT_RUN) {
+		qsort(a, n, sizeof(*a), cmp_ref);
+		return 0;
+	}
+	tmp = malloc(n * sizeof(*tmp));
+	if (tmp == NULL)
+		return -1;
+	dst = tmp;
+	for (size_t i = 0; i < n; i += SORT_RUN) {
+		qsort(a + i, min_size(SORT_RUN, n - i), sizeof(*a), cmp_ref);
+		rpc_yield(be);
+	}
+	for (size_t w = SORT_RUN; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = min_size(lo + w, n), hi = min_size(lo + 2 * w, n);
+			size_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				dst[k++] = cmp_ref(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
+			while (i < mid)
+				dst[k++] = src[i++];
+			while (j < hi)
+				dst[k++] = src[j++];
+			merged += hi - lo;
+			if (merged >= 4 * SORT_RUN) {
+				merged = 0;
+				rpc_yield(be);
+			}
+		}
+		struct key_ref *t = src;
+
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+	free(tmp);
+	return 0;
+}
+
 /* Two entries for one key would leave which one wins to the order of application: the
  * request is refused instead, naming both. Sorting costs O(n log n) for any n. */
-static int no_duplicates(const struct wg_uapi_set *s, struct rpc_err *e)
+static int no_duplicates(const struct wg_rpc_backend *be, const struct wg_uapi_set *s,
+			 struct rpc_err *e)
 {
 	struct key_ref *refs;
 	char at[RPC_PATH_LEN];
@@ -141,7 +196,10 @@ static int no_duplicates(const struct wg_uapi_set *s, struct rpc_err *e)
 		return out_of_memory(e);
 	for (size_t i = 0; i < s->n_peers; i++)
 		refs[i] = (struct key_ref){ s->peers[i].public_key, i };
-	qsort(refs, s->n_peers, sizeof(*refs), cmp_ref);
+	if (sort_refs(be, refs, s->n_peers) != 0) {
+		free(refs);
+		return out_of_memory(e);
+	}
 	for (size_t i = 1; i < s->n_peers && rc == 0; i++) {
 		if (memcmp(refs[i - 1].key, refs[i].key, WG_KEY_LEN))
 			continue;
@@ -214,7 +272,11 @@ int rpc_add_peer(const struct wg_rpc_backend *be, const json_t *params, json_t *
 	return finish(be, &s, rc, validate_only, false, result, e);
 }
 
-static int read_peers(const json_t *list, size_t n, struct wg_uapi_set *s, struct rpc_err *e)
+/* Each peer's object is let go as soon as it is read (replaced by null in the request,
+ * which is thrown away afterwards): a million of them are not all freed at the end in one
+ * go, and the memory is back sooner. */
+static int read_peers(const struct wg_rpc_backend *be, const json_t *list, size_t n,
+		      struct wg_uapi_set *s, struct rpc_err *e)
 {
 	static const char *const names[] = { PEER_PARAMS, NULL };
 	char at[RPC_PATH_LEN];
@@ -222,14 +284,17 @@ static int read_peers(const json_t *list, size_t n, struct wg_uapi_set *s, struc
 	for (size_t i = 0; i < n; i++) {
 		const json_t *obj = json_array_get(list, i);
 
+		if (i % RPC_YIELD_EVERY == RPC_YIELD_EVERY - 1)
+			rpc_yield(be);
 		rpc_path_index(at, "peers", i);
 		if (!json_is_object(obj))
 			return rpc_fail(e, WG_RPC_INVALID_PARAMS, at, "must be an object, not %s",
 					rpc_type_name(obj));
 		if (rpc_only(obj, names, at, e) || read_peer(obj, at, &s->peers[i], e))
 			return -1;
+		json_array_set((json_t *)list, i, json_null());
 	}
-	return no_duplicates(s, e);
+	return no_duplicates(be, s, e);
 }
 
 int rpc_add_peers(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
@@ -247,7 +312,7 @@ int rpc_add_peers(const struct wg_rpc_backend *be, const json_t *params, json_t 
 			 &validate_only, e) ||
 	    rpc_array(list, "peers", &n, e) || set_alloc(&s, n, e))
 		return -1;
-	rc = read_peers(list, n, &s, e);
+	rc = read_peers(be, list, n, &s, e);
 	return finish(be, &s, rc, validate_only, true, result, e);
 }
 
@@ -289,6 +354,8 @@ int rpc_remove_peers(const struct wg_rpc_backend *be, const json_t *params, json
 	    rpc_array(list, "public_keys", &n, e) || set_alloc(&s, n, e))
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (i % RPC_YIELD_EVERY == RPC_YIELD_EVERY - 1)
+			rpc_yield(be);
 		rpc_path_index(at, "public_keys", i);
 		s.peers[i].remove = true;
 		rc = rpc_key(json_array_get(list, i), at, s.peers[i].public_key, e);

@@ -259,9 +259,37 @@ static bool blank(const char *s, size_t len)
 	return true;
 }
 
-/* The request parsed, or NULL with e filled. */
-static json_t *parse(const char *req, size_t len, struct rpc_err *e)
+/* jansson reads a large request through this, a buffer at a time, so the backend gets a
+ * pause point every few kilobytes of parsing. */
+struct reader {
+	const struct wg_rpc_backend *be;
+	const char *at;
+	size_t left, since;
+};
+
+#define RPC_YIELD_BYTES 65536
+
+static size_t read_more(void *buf, size_t buflen, void *arg)
 {
+	struct reader *r = arg;
+	size_t n = r->left < buflen ? r->left : buflen;
+
+	if (r->since >= RPC_YIELD_BYTES) {
+		r->since = 0;
+		rpc_yield(r->be);
+	}
+	memcpy(buf, r->at, n);
+	r->at += n;
+	r->left -= n;
+	r->since += n;
+	return n;
+}
+
+/* The request parsed, or NULL with e filled. */
+static json_t *parse(const struct wg_rpc_backend *be, const char *req, size_t len,
+		     struct rpc_err *e)
+{
+	struct reader r = { .be = be, .at = req, .left = len };
 	const char *nul = memchr(req, '\0', len);
 	json_error_t jerr;
 	json_t *root;
@@ -276,7 +304,11 @@ static json_t *parse(const char *req, size_t len, struct rpc_err *e)
 	}
 	/* Any value, so that `5` is an invalid request rather than a parse error; a key
 	 * given twice is refused, not silently resolved. */
-	root = json_loadb(req, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	if (be->yield && len > RPC_YIELD_BYTES)
+		root = json_load_callback(read_more, &r, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+					  &jerr);
+	else
+		root = json_loadb(req, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		parse_error(e, &jerr);
 	return root;
@@ -296,7 +328,7 @@ int wg_rpc_handle_opts(const struct wg_rpc_backend *be, const char *req, size_t 
 				  "\"message\":\"out of memory\"}}\n";
 	const struct wg_rpc_opts *o = opts ? opts : &STRICT;
 	struct rpc_err e = { .lenient = o->lenient };
-	json_t *root = parse(req, len, &e), *resp = NULL;
+	json_t *root = parse(be, req, len, &e), *resp = NULL;
 	int rc;
 
 	if (root == NULL && why) {

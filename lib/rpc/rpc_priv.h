@@ -28,6 +28,14 @@ struct rpc_err {
 	bool lenient;
 };
 
+/* The backend's pause point, if it has one (every RPC_YIELD_EVERY items of a loop). */
+#define RPC_YIELD_EVERY 256
+static inline void rpc_yield(const struct wg_rpc_backend *be)
+{
+	if (be->yield)
+		be->yield(be->ctx);
+}
+
 /* Fill e (message "PARAM: text" when param is given) and return -1, so that a failing
  * reader can `return rpc_fail(...)`. */
 int rpc_fail(struct rpc_err *e, int code, const char *param, const char *fmt, ...)

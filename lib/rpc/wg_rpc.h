@@ -118,6 +118,9 @@ struct wg_rpc_backend {
 	/* SaveConfig: write the running configuration where the gateway keeps it, and fill
 	 * `result` (path, peers). NULL: method not found. */
 	int (*save_config)(void *ctx, json_t *result, char *why, size_t whylen);
+	/* A pause point in a long request (parsing a large one, reading its peers): the
+	 * backend may do other work there that does not touch its peers. NULL: none. */
+	void (*yield)(void *ctx);
 
 	/* Masquerade and destination rules (docs/nat.md); a NULL hook: its method answers
 	 * "method not found". The setters: 0, or a positive errno with a reason, nothing

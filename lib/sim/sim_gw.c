@@ -38,6 +38,32 @@ bool wg_sim_gw_peer_endpoint(struct wg_sim *s, unsigned k, struct wg_endpoint *e
 	return true;
 }
 
+static void sim_yield(void *gw)
+{
+	wg_gw_yield(gw);
+}
+
+int wg_sim_uapi_set_sliced(struct wg_sim *s, const char *body, uint64_t slice_ns,
+			   char *why, size_t whylen)
+{
+	struct wg_gw *gw = s->gw;
+	struct wg_yield y = { .fn = sim_yield, .arg = gw };
+	struct wg_uapi_set set;
+	uint64_t was = gw->pace.slice_ns;
+	int rc;
+
+	gw->pace.slice_ns = slice_ns;
+	wg_pace_sockets_begin(gw, "sim");
+	rc = wg_uapi_parse_set_yield(&set, body, strlen(body), why, whylen, &y);
+	if (rc == 0) {
+		rc = wg_gw_apply(gw, &set, why, whylen);
+		wg_uapi_set_free(&set);
+	}
+	wg_pace_sockets_end(gw);
+	gw->pace.slice_ns = was;
+	return rc;
+}
+
 int wg_sim_uapi_set(struct wg_sim *s, const char *body, char *why, size_t whylen)
 {
 	struct wg_uapi_set set;

@@ -274,5 +274,10 @@ bool wg_sim_gw_peer_bytes(struct wg_sim *s, unsigned k, uint64_t *rx, uint64_t *
 /* Apply a `wg` set request (the body, key=value lines, without set=1) as the UAPI socket
  * would. 0, or an errno with a reason in why. */
 int wg_sim_uapi_set(struct wg_sim *s, const char *body, char *why, size_t whylen);
+/* The same as the sockets apply a long request: in slices of slice_ns (0: the default),
+ * between which the gateway's control loop (and its worker, with one lcore) runs on the
+ * simulated clock, without the sockets. */
+int wg_sim_uapi_set_sliced(struct wg_sim *s, const char *body, uint64_t slice_ns,
+			   char *why, size_t whylen);
 
 #endif

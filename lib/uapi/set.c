@@ -360,6 +360,12 @@ static int parse_line(struct parser *p, const char *line, size_t n)
 int wg_uapi_parse_set(struct wg_uapi_set *s, const char *body, size_t len,
 		      char *why, size_t whylen)
 {
+	return wg_uapi_parse_set_yield(s, body, len, why, whylen, NULL);
+}
+
+int wg_uapi_parse_set_yield(struct wg_uapi_set *s, const char *body, size_t len,
+			    char *why, size_t whylen, const struct wg_yield *y)
+{
 	struct parser p = { .s = s, .why = why, .whylen = whylen };
 	size_t at = 0;
 	int err = 0;
@@ -373,6 +379,8 @@ int wg_uapi_parse_set(struct wg_uapi_set *s, const char *body, size_t len,
 		size_t n = nl ? (size_t)(nl - line) : len - at;
 
 		p.line++;
+		if (y && y->fn && p.line % WG_YIELD_LINES == 0)
+			y->fn(y->arg);
 		at += n + (nl ? 1 : 0);
 		if (n == 0) {
 			/* The blank line ends a request; a caller may pass it along. */

@@ -122,6 +122,20 @@ struct wg_uapi_set {
  */
 int wg_uapi_parse_set(struct wg_uapi_set *s, const char *body, size_t len,
 		      char *why, size_t whylen);
+/*
+ * A caller's pause point in long work: fn(arg) is called between pieces of it (every
+ * WG_YIELD_LINES lines here), so that a caller with other duties (the control lcore:
+ * handshakes, timers, data on a shared lcore) can do them and come back. fn must not
+ * touch what the work is building.
+ */
+struct wg_yield {
+	void (*fn)(void *arg);
+	void *arg;
+};
+#define WG_YIELD_LINES 256
+/* wg_uapi_parse_set with pause points (y NULL: none). */
+int wg_uapi_parse_set_yield(struct wg_uapi_set *s, const char *body, size_t len,
+			    char *why, size_t whylen, const struct wg_yield *y);
 /* Free what a parse allocated and wipe the keys; *s is left empty and reusable. */
 void wg_uapi_set_free(struct wg_uapi_set *s);
 
