@@ -39,6 +39,7 @@ ports = (
     gateway4 = "10.60.0.2"; masquerade = true; }
 );
 nat = { max_flows = 4096; timeouts = { udp = 60; }; };
+metrics = { listen = "127.0.0.1:9586"; };
 destination_rules = ( { name = "dns-only"; allow = [ "10.60.0.2 udp 5300" ]; } );
 @PEERS@
 TPL
@@ -148,6 +149,16 @@ assert {"tcp", "udp", "icmp"} <= {f["protocol"] for f in flows}, {f["protocol"] 
 PY
 }
 e2e_check "ListFlows pages: every flow masqueraded to $TOPO_GW_LAN4, TCP, UDP and ICMP" list_pages
+metrics_nat() {
+	local page
+	page=$(in_ns "$TOPO_NS_GW" curl -s -m 10 http://127.0.0.1:9586/metrics)
+	grep -Eq '^wgdp_nat_flows [1-9]' <<<"$page" &&
+		grep -Eq '^wgdp_nat_translated_out_total [1-9]' <<<"$page" &&
+		grep -q '^# TYPE wgdp_nat_table_full_total counter' <<<"$page"
+}
+if [ "${WGDP_NAT_IMPORT:-0}" != 1 ] && command -v curl >/dev/null; then
+	e2e_check "Prometheus /metrics: wgdp_nat_flows and the NAT counters" metrics_nat
+fi
 if [ -n "${WGDP_QPAIRS:-}" ]; then
 	e2e_check "two workers: packets were handed to their flow's owner" bash -c '[ "$1" -gt 0 ]' _ \
 		"$(stat_of 's["nat"]["handed_off"]')"
