@@ -63,10 +63,13 @@ struct imp {
 	struct peer *peers;
 	unsigned n_peers, cap_peers;
 	unsigned notes;
+	bool quiet;
 };
 
 static int refuse(struct imp *im, const char *what, const char *v)
 {
+	if (im->quiet)
+		return -1;
 	fprintf(stderr, "wgdpctl import: %s:%u: %s%s%s\n", im->file, im->line, what,
 		v ? ": " : "", v ? v : "");
 	return -1;
@@ -74,9 +77,11 @@ static int refuse(struct imp *im, const char *what, const char *v)
 
 static void note(struct imp *im, const char *what, const char *v)
 {
+	im->notes++;
+	if (im->quiet)
+		return;
 	fprintf(stderr, "wgdpctl import: %s:%u: not carried over: %s%s%s\n", im->file, im->line,
 		what, v ? " = " : "", v ? v : "");
-	im->notes++;
 }
 
 static char *trim(char *s)
@@ -147,6 +152,12 @@ static bool is_tunnel_if(const char *v)
 	return v && (strcmp(v, "%i") == 0 || strncmp(v, "wg", 2) == 0);
 }
 
+/* Text of only these characters, 1..max long. */
+static bool made_of(const char *v, const char *chars, size_t max)
+{
+	return v && *v && strlen(v) <= max && v[strspn(v, chars)] == '\0';
+}
+
 /* A FORWARD rule: 1 understood, 0 not. */
 static int forward(struct imp *im, char **w, int n)
 {
@@ -173,6 +184,10 @@ static int forward(struct imp *im, char **w, int n)
 	if ((dport && !proto) || (proto && strcmp(proto, "tcp") && strcmp(proto, "udp") &&
 				  strcmp(proto, "icmp")) || im->n_rules == MAX_ITEMS)
 		return 0;
+	/* What iptables would take there, roughly; anything else is not understood. */
+	if ((dport && !made_of(dport, "0123456789:", 11)) ||
+	    (dst && !made_of(dst, "0123456789abcdefABCDEF.:/", 50)))
+		return 0;
 	snprintf(range, sizeof(range), "%s", dport ? dport : "");
 	for (char *c = range; *c; c++)
 		if (*c == ':')
@@ -185,6 +200,14 @@ static int forward(struct imp *im, char **w, int n)
 	return 1;
 }
 
+static bool has_source(const struct imp *im, const char *s)
+{
+	for (unsigned i = 0; i < im->n_sources; i++)
+		if (strcmp(im->sources[i], s) == 0)
+			return true;
+	return false;
+}
+
 static int masquerade(struct imp *im, char **w, int n)
 {
 	const char *o = opt(w, n, "-o"), *s = opt(w, n, "-s");
@@ -193,9 +216,10 @@ static int masquerade(struct imp *im, char **w, int n)
 		return 0;
 	if (take(im, im->masq_if, sizeof(im->masq_if), o, "the MASQUERADE interface"))
 		return -1;
-	if (s && im->n_sources < MAX_ITEMS &&
-	    take(im, im->sources[im->n_sources++], sizeof(im->sources[0]), s, "-s"))
-		return -1;
+	if (s && !made_of(s, "0123456789./", 18))
+		return 0;
+	if (s && im->n_sources < MAX_ITEMS && !has_source(im, s))
+		memcpy(im->sources[im->n_sources++], s, strlen(s) + 1);
 	im->masq = true;
 	return 1;
 }
@@ -262,10 +286,12 @@ static int addresses(struct imp *im, char *v)
 		a32 &= mask;
 		snprintf(src, sizeof(src), "%u.%u.%u.%u/%u", a32 >> 24, (a32 >> 16) & 255,
 			 (a32 >> 8) & 255, a32 & 255, len);
-		if (im->n_sources < MAX_ITEMS)
+		if (im->n_sources < MAX_ITEMS && !has_source(im, src))
 			memcpy(im->sources[im->n_sources++], src, sizeof(src));
-		fprintf(stderr, "wgdpctl import: %s:%u: Address %s: wgdp has no tunnel address of "
-			"its own; %s becomes the masquerade's sources\n", im->file, im->line, t, src);
+		if (!im->quiet)
+			fprintf(stderr, "wgdpctl import: %s:%u: Address %s: wgdp has no tunnel "
+				"address of its own; %s becomes the masquerade's sources\n", im->file,
+				im->line, t, src);
 	}
 	return 0;
 }
@@ -480,52 +506,65 @@ static void write_config(FILE *o, const struct import_opts *opt, const struct im
 	fprintf(o, "\n);\n");
 }
 
-int wgdpctl_import(const struct import_opts *opt)
+/* The imported configuration of `in`, to out (opened by the caller's own rule), or to
+ * the output opt names when out is NULL. */
+int wgdpctl_import_stream(const struct import_opts *opt, FILE *in, FILE *out)
 {
-	struct imp im = { .file = opt->input };
-	FILE *in = fopen(opt->input, "r"), *out;
+	struct imp im = { .file = opt->input ? opt->input : "-", .quiet = opt->quiet };
 	int rc = -1;
 
-	if (in == NULL) {
-		perror(opt->input);
-		return -1;
-	}
 	if (read_file(&im, in) != 0)
 		goto done;
-	if (!im.masq)
+	if (!im.masq && !im.quiet)
 		fprintf(stderr, "wgdpctl import: %s: no iptables MASQUERADE in PostUp: the "
 			"gateway will not masquerade\n", im.file);
-	if (im.n_rules && !im.forward_drop)
+	if (im.n_rules && !im.forward_drop && !im.quiet)
 		fprintf(stderr, "wgdpctl import: %s: FORWARD ACCEPT rules with conditions but no "
 			"DROP or REJECT after them: everything is allowed, as iptables did\n", im.file);
 	/* The file holds the private key: root's only, as the gateway wants it. */
-	if (opt->output) {
+	if (out == NULL && opt->output) {
 		int fd = open(opt->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 		out = fd >= 0 ? fdopen(fd, "w") : NULL;
 		if (fd >= 0 && out == NULL)
 			close(fd);
+		if (out == NULL) {
+			perror(opt->output);
+			goto done;
+		}
+		write_config(out, opt, &im);
+		rc = fflush(out) == 0 && !ferror(out) ? 0 : -1;
+		if (fclose(out) != 0)
+			rc = -1;
 	} else {
-		out = stdout;
+		out = out ? out : stdout;
+		write_config(out, opt, &im);
+		rc = fflush(out) == 0 && !ferror(out) ? 0 : -1;
 	}
-	if (out == NULL) {
-		perror(opt->output);
-		goto done;
-	}
-	write_config(out, opt, &im);
-	rc = fflush(out) == 0 && !ferror(out) ? 0 : -1;
-	if (out != stdout && fclose(out) != 0)
-		rc = -1;
-	fprintf(stderr, "wgdpctl import: %u peers; %u settings not carried over\n", im.n_peers,
-		im.notes);
+	if (!im.quiet)
+		fprintf(stderr, "wgdpctl import: %u peers; %u settings not carried over\n",
+			im.n_peers, im.notes);
 done:
-	fclose(in);
-	for (unsigned i = 0; i < im.n_peers; i++)
+	for (unsigned i = 0; i < im.n_peers; i++) {
 		free(im.peers[i].aips);
+		explicit_bzero(im.peers[i].psk, sizeof(im.peers[i].psk));
+	}
 	free(im.peers);
 	explicit_bzero(im.key, sizeof(im.key));
-	for (unsigned i = 0; i < im.n_peers; i++)
-		explicit_bzero(im.peers[i].psk, sizeof(im.peers[i].psk));
+	return rc;
+}
+
+int wgdpctl_import(const struct import_opts *opt)
+{
+	FILE *in = fopen(opt->input, "r");
+	int rc;
+
+	if (in == NULL) {
+		perror(opt->input);
+		return -1;
+	}
+	rc = wgdpctl_import_stream(opt, in, NULL);
+	fclose(in);
 	return rc;
 }
 

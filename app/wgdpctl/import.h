@@ -3,6 +3,9 @@
 #ifndef WGDPCTL_IMPORT_H
 #define WGDPCTL_IMPORT_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #define IMPORT_MAX_ADDRS 8
 
 struct import_opts {
@@ -14,10 +17,13 @@ struct import_opts {
 	const char *wan_device;           /* a separate WAN port, or NULL */
 	const char *wan_addresses[IMPORT_MAX_ADDRS];
 	unsigned n_wan_addresses;
+	bool quiet;                       /* no messages on standard error (the fuzzer) */
 };
 
 /* 0, or -1 with the reason on standard error (nothing written). */
 int wgdpctl_import(const struct import_opts *o);
+/* The same from an open stream to out (NULL: opt->output, or standard output). */
+int wgdpctl_import_stream(const struct import_opts *o, FILE *in, FILE *out);
 /* `wgdpctl import ...`: argv[0] is "import". Returns the exit status. */
 int wgdpctl_import_main(int argc, char **argv);
 

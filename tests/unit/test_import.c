@@ -158,8 +158,8 @@ static void test_restricted(void)
 	CHECK_EQ(c.n_ports, 2);
 	CHECK(c.ports[0].role == WG_ROLE_WAN && c.ports[1].role == WG_ROLE_LAN);
 	CHECK(!c.ports[0].masq.enabled && c.ports[1].masq.enabled);
-	/* -s of the MASQUERADE line and the Address' prefix. */
-	CHECK_EQ(c.ports[1].masq.n_sources, 2);
+	/* The Address' prefix, which the MASQUERADE line's -s repeats: once. */
+	CHECK_EQ(c.ports[1].masq.n_sources, 1);
 	CHECK_EQ(c.n_rule_sets, 1);
 	if (c.n_rule_sets == 1) {
 		const struct wg_config_rule_set *rs = &c.rule_sets[0];
@@ -201,6 +201,12 @@ static void test_refused(void)
 		if (!CHECK(strstr(read_all(err_path), bad[i].reason) != NULL))
 			fprintf(stderr, "  bad case %zu: %s", i, read_all(err_path));
 	}
+	/* A FORWARD line whose port iptables would refuse is not understood, so not carried. */
+	CHECK_EQ(run_import("[Interface]\nPrivateKey = " KEY "\nPostUp = iptables -A FORWARD -i %i "
+			    "-p tcp --dport 443<x -j ACCEPT; iptables -A FORWARD -i %i -j DROP\n",
+			    "--address 10.0.0.1/24"), 0);
+	CHECK(strstr(read_all(err_path), "not carried over: PostUp = iptables -A FORWARD") != NULL);
+	CHECK(strstr(read_all(out_path), "443<x") == NULL);
 	/* No port address: a usage error. */
 	CHECK_EQ(run_import(recipe, ""), 2);
 }
