@@ -45,7 +45,8 @@ static size_t added_aips(const struct wg_uapi_set *s, unsigned family)
 
 static int check(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t whylen)
 {
-	size_t room = s->replace_peers ? gw->max_peers : gw->n_free_ids;
+	/* Slots of removed peers still retiring count: wg_gw_peer_create reclaims them. */
+	size_t room = s->replace_peers ? gw->max_peers : gw->n_free_ids + gw->n_ids_retiring;
 	size_t v4 = added_aips(s, WG_AF_INET), v6 = added_aips(s, WG_AF_INET6);
 
 	size_t fresh = new_peers(gw, s);
@@ -111,11 +112,6 @@ static void set_private_key(struct wg_gw *gw, const uint8_t key[WG_KEY_LEN])
 		wg_gw_peer_remove(gw, self);
 }
 
-static int cmp_key(const void *a, const void *b)
-{
-	return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, WG_KEY_LEN);
-}
-
 /*
  * replace_peers (wg setconf): the peer set becomes the request's. wireguard-go and the
  * kernel remove every peer and add them again, which ends every session; here a peer that
@@ -140,31 +136,29 @@ static void reset_named(struct wg_gw *gw, struct wg_peer *peer)
 
 static void replace_peers(struct wg_gw *gw, const struct wg_uapi_set *s)
 {
-	const uint8_t **keys = malloc((s->n_peers + 1) * sizeof(*keys));
-	size_t n = 0;
+	/* The named peers are marked with this request's generation (no sort: each key is
+	 * one look-up, and the loops have pause points), then the unmarked ones go. */
+	for (size_t i = 0; i < s->n_peers; i++) {
+		struct wg_peer *peer;
 
-	for (size_t i = 0; keys && i < s->n_peers; i++)
-		if (!s->peers[i].remove)
-			keys[n++] = s->peers[i].public_key;
-	if (keys)
-		qsort(keys, n, sizeof(*keys), cmp_key);
+		if (i % 64 == 0)
+			wg_gw_yield(gw);
+		if (!s->peers[i].remove && (peer = wg_gw_peer_find(gw, s->peers[i].public_key)))
+			peer->named_gen = gw->apply_gen;
+	}
 	for (uint32_t id = 0; id < gw->max_peers; id++) {
 		struct wg_peer *peer = &gw->peers[id];
-		const uint8_t *k = peer->noise.remote_static;
+		uint8_t key[WG_KEY_LEN];
 
 		if (id % 64 == 0)
 			wg_gw_yield(gw);
-		if (!atomic_load_explicit(&peer->live, memory_order_relaxed))
+		if (!atomic_load_explicit(&peer->live, memory_order_relaxed) ||
+		    peer->named_gen == gw->apply_gen)
 			continue;
-		if (keys == NULL || !bsearch(&k, keys, n, sizeof(*keys), cmp_key)) {
-			uint8_t key[WG_KEY_LEN];
-
-			memcpy(key, k, WG_KEY_LEN);
-			wg_gw_peer_remove(gw, peer);
-			wg_gw_event(gw, WG_PEER_EVENT_REMOVED, key, NULL, NULL);
-		}
+		memcpy(key, peer->noise.remote_static, WG_KEY_LEN);
+		wg_gw_peer_remove(gw, peer);
+		wg_gw_event(gw, WG_PEER_EVENT_REMOVED, key, NULL, NULL);
 	}
-	free(keys);
 }
 
 static uint16_t pick_port(void)

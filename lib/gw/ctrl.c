@@ -406,11 +406,27 @@ void wg_ctrl_service(struct wg_gw *gw, uint64_t now)
 	wg_dp_tx_flush(wg_ctrl_ctx(gw));
 }
 
+static void longest(uint64_t *max, uint64_t *t)
+{
+	uint64_t t1 = wg_gw_now();
+
+	if (t1 - *t > *max)
+		*max = t1 - *t;
+	*t = t1;
+}
+
 void wg_gw_control_poll(struct wg_gw *gw, uint64_t now)
 {
+	struct wg_pace *p = &gw->pace;
+	uint64_t t = wg_gw_now();
+
 	wg_ctrl_service(gw, now);
+	longest(&p->longest_service_ns, &t);
 	wg_gw_ctl_poll(gw, now);
+	longest(&p->longest_sockets_ns, &t);
 	wg_gw_telemetry_poll(gw);
+	longest(&p->longest_telemetry_ns, &t);
 	wg_retire_reclaim(gw, false);
+	longest(&p->longest_reclaim_ns, &t);
 	wg_dp_tx_flush(wg_ctrl_ctx(gw));
 }

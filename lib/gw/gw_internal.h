@@ -40,6 +40,14 @@
 #define WG_MAX_WORKERS    16
 #define WG_MAX_PORTS      WG_CONFIG_MAX_PORTS
 #define WG_STAGED_MAX     16      /* packets held per peer while a handshake is made */
+#define WG_STAGING_PEERS  65536   /* peers holding packets at once (past it: dropped) */
+
+/* [ctrl] A peer's packets while it has no keypair, allocated when the first one comes
+ * (most of a million peers never hold one, so it is not in struct wg_peer). */
+struct wg_staged {
+	unsigned n;
+	struct rte_mbuf *m[WG_STAGED_MAX];
+};
 #define WG_CTRL_RING_SIZE 4096
 #define WG_EVENT_RING_SIZE 4096
 #define WG_HANDOFF_RING_SIZE 2048   /* per worker: data messages for keypairs it owns */
@@ -184,8 +192,7 @@ struct wg_peer {
 	uint16_t keepalive;
 	bool form_known;               /* the peer has sent an authenticated handshake ... */
 	bool obfuscated;               /* ... in this form, which our own initiations use */
-	struct rte_mbuf *staged[WG_STAGED_MAX];
-	unsigned n_staged;
+	struct wg_staged *staged;      /* packets waiting for a handshake; NULL: none */
 	struct wg_prefix *aips;
 	unsigned n_aips, cap_aips;
 	uint64_t rx_bytes_base, tx_bytes_base;   /* the slot's byte counters at creation */
@@ -199,6 +206,7 @@ struct wg_peer {
 	uint32_t n_handshakes;         /* completed since the peer was added */
 	uint32_t event_mark;           /* the apply that last reported it (one event each) */
 	uint32_t reset_gen;            /* the setconf that last reset its settings */
+	uint32_t named_gen;            /* the setconf that last named it (replace_peers) */
 };
 
 #define WG_PORT_MAX_PKT_FDS 16
@@ -283,6 +291,7 @@ struct wg_hs_job {
 	struct wg_noise_prepared prep;   /* written by the handshake lcore */
 	uint64_t cost_ns;                /* what preparing it took */
 	uint32_t msg_off, len, type;     /* the message in the frame, its type field */
+	uint32_t identity_gen;           /* the device's key when it was handed out */
 };
 
 /* A handshake lcore: [own] written by itself, read for statistics. */
@@ -328,6 +337,9 @@ struct wg_pace {
 	uint64_t longest_pause_ns;     /* between two such times, since start */
 	uint64_t yields, services;     /* wg_gw_yield calls, and those that ran the loop */
 	uint64_t jobs;                 /* socket polls that needed slices */
+	/* The longest each part of the control loop took in one go (a pause's suspects). */
+	uint64_t longest_service_ns, longest_sockets_ns, longest_telemetry_ns,
+		 longest_reclaim_ns;
 	bool in_service, in_sockets;
 	struct wg_pace_job cur;
 	uint64_t cur_start;
@@ -338,6 +350,9 @@ struct wg_pace {
 	void *clock_arg;
 };
 #define WG_SLICE_NS 1000000ull
+/* Retired objects freed per control loop (a removal of a million peers frees them over a
+ * few hundred loops, not in one pause). */
+#define WG_RECLAIM_PER_POLL 1024
 
 struct wg_gw {
 	struct wg_config cfg;          /* [ctrl] a private copy */
@@ -375,6 +390,8 @@ struct wg_gw {
 	struct rte_rcu_qsbr *hs_rcu;
 	struct wg_noise_identity hs_identity[2];
 	_Atomic unsigned hs_identity_cur;
+	uint32_t hs_identity_gen;      /* [ctrl] counts key changes: a job prepared with an
+	                                * older key is not answered */
 	uint32_t hs_in_flight;         /* [ctrl] jobs out */
 	uint64_t hs_offloaded;         /* [ctrl] initiations prepared elsewhere */
 	struct rte_ring *event_ring;   /* workers -> control: struct wg_event */
@@ -426,6 +443,7 @@ struct wg_gw {
 	unsigned lcore_of[WG_MAX_WORKERS + 1];   /* lcore of each worker, then the control's */
 	uint64_t last_ctl_poll;
 	uint64_t last_port_poll;       /* [ctrl] kernel ring drops read then */
+	uint32_t n_staging;            /* [ctrl] peers with a struct wg_staged */
 	struct wg_pace pace;           /* [ctrl] long requests in slices (slice.c) */
 	volatile bool stop;
 
@@ -455,6 +473,16 @@ static inline void wg_drop(struct wg_worker *w, struct rte_mbuf *m, enum wg_drop
 {
 	w->drops[why]++;
 	rte_pktmbuf_free(m);
+}
+
+/* The most bytes a socket's connection may hold of one request: the framer's default, or
+ * enough for every peer the table holds (a setconf or AddPeers of all of them, about 150
+ * bytes a peer with a /32 and a /128), whichever is larger. */
+static inline size_t wg_gw_request_limit(const struct wg_gw *gw, size_t dflt)
+{
+	size_t full = (size_t)gw->max_peers * 256;
+
+	return full > dflt ? full : dflt;
 }
 
 /* slice.c: a long request's pause point (cheap when the slice is not over). */
@@ -544,6 +572,9 @@ void wg_hs_send_keepalive(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
 void wg_peer_timers_run(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
 void wg_peer_stage(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now);
 void wg_peer_flush_staged(struct wg_gw *gw, struct wg_peer *peer, uint64_t now);
+/* Drop what a peer holds for a handshake, counted as `why` (WG_DROP_COUNT: freed, not
+ * counted), and free its queue. */
+void wg_peer_drop_staged(struct wg_gw *gw, struct wg_peer *peer, enum wg_drop why);
 void wg_peer_publish_keypair(struct wg_gw *gw, struct wg_peer *peer);
 void wg_peer_set_endpoint(struct wg_gw *gw, struct wg_peer *peer, const struct wg_endpoint *ep,
 			  unsigned port, const uint8_t *mac);

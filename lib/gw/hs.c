@@ -346,7 +346,7 @@ static void on_response(struct wg_gw *gw, const uint8_t *msg, size_t len,
 	peer->last_handshake_unix_ns = wg_unix_ns();
 	wg_gw_event_handshake(gw, peer, true, now);
 	/* The responder may only send once it has seen us use the keypair. */
-	if (peer->n_staged)
+	if (peer->staged)
 		wg_peer_flush_staged(gw, peer, now);
 	else
 		wg_hs_send_keepalive(gw, peer, now);
@@ -531,7 +531,11 @@ static void take_prepared(struct wg_gw *gw, uint64_t now)
 			size_t len;
 
 			hs->prep_ns = ewma(hs->prep_ns, job->cost_ns);
-			if (message_of(ms[i], &pi, &msg, &len))
+			if (job->identity_gen != gw->hs_identity_gen)
+				/* Prepared for the key the device had (a change since): the
+				 * initiation was for a key that is no longer ours. */
+				refused(gw, WG_UNKNOWN_PEER);
+			else if (message_of(ms[i], &pi, &msg, &len))
 				on_prepared(gw, msg, len, &pi, meta->port, frame + 6, meta->hs_obfs,
 					    &job->prep, now);
 			wg_wipe(&job->prep, sizeof(job->prep));

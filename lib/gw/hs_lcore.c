@@ -87,6 +87,7 @@ void wg_hs_identity_publish(struct wg_gw *gw)
 	unsigned cur = atomic_load_explicit(&gw->hs_identity_cur, memory_order_relaxed);
 	unsigned next = cur ^ 1;
 
+	gw->hs_identity_gen++;
 	wg_noise_identity_get(&gw->dev, &gw->hs_identity[next]);
 	atomic_store_explicit(&gw->hs_identity_cur, next, memory_order_release);
 	if (gw->hs_rcu)
@@ -108,6 +109,7 @@ bool wg_hs_offload(struct wg_gw *gw, struct rte_mbuf *m, size_t msg_off, size_t 
 	job->msg_off = (uint32_t)msg_off;
 	job->len = (uint32_t)len;
 	job->type = type;
+	job->identity_gen = gw->hs_identity_gen;
 	if (rte_ring_sp_enqueue(gw->hs_jobs, m) != 0)
 		return false;
 	gw->hs_in_flight++;

@@ -143,8 +143,14 @@ struct wg_peer *wg_gw_peer_create(struct wg_gw *gw, const uint8_t key[WG_KEY_LEN
 	struct wg_peer *peer;
 	uint32_t id;
 
-	if (gw->n_free_ids == 0 && gw->n_ids_retiring > 0)
-		wg_retire_reclaim(gw, true);   /* removed peers' slots, after a grace period */
+	if (gw->n_free_ids == 0 && gw->n_ids_retiring > 0) {
+		/* Removed peers' slots, after a grace period, and only once the tables that
+		 * may still route their prefixes to them are gone from the workers: the
+		 * caller's batch so far is published first. */
+		wg_allowedips_publish(&gw->aips);
+		wg_allowedips_catch_up(&gw->aips, UINT32_MAX);
+		wg_retire_reclaim(gw, true);
+	}
 	if (gw->n_free_ids == 0) {
 		snprintf(err, errlen, "peer table full (%u peers)", gw->max_peers);
 		return NULL;
@@ -208,6 +214,23 @@ static void free_slot(struct wg_gw *gw, void *obj)
 	gw->n_ids_retiring--;
 }
 
+void wg_peer_drop_staged(struct wg_gw *gw, struct wg_peer *peer, enum wg_drop why)
+{
+	struct wg_staged *st = peer->staged;
+
+	if (st == NULL)
+		return;
+	for (unsigned i = 0; i < st->n; i++) {
+		if (why == WG_DROP_COUNT)
+			rte_pktmbuf_free(st->m[i]);
+		else
+			wg_drop(wg_ctrl_ctx(gw), st->m[i], why);
+	}
+	free(st);
+	peer->staged = NULL;
+	gw->n_staging--;
+}
+
 /* Remove a peer; inside an allowed-IPs batch of the caller's (begin ... commit). */
 void wg_gw_peer_remove(struct wg_gw *gw, struct wg_peer *peer)
 {
@@ -224,8 +247,7 @@ void wg_gw_peer_remove(struct wg_gw *gw, struct wg_peer *peer)
 	wg_peer_retire_keypairs(gw, retired, wg_keypairs_clear(&peer->noise.keypairs, retired));
 	clear_endpoint(gw, peer);
 	rte_hash_del_key(gw->peer_keys, peer->noise.remote_static);
-	for (unsigned i = 0; i < peer->n_staged; i++)
-		rte_pktmbuf_free(peer->staged[i]);
+	wg_peer_drop_staged(gw, peer, WG_DROP_COUNT);
 	free(peer->aips);
 	wg_wipe(&peer->noise, sizeof(peer->noise));
 	memset(&peer->timers, 0, sizeof(*peer) - offsetof(struct wg_peer, timers));
@@ -256,12 +278,26 @@ void wg_peer_stage(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 		wg_ctrl_icmp_error(gw, m, WG_ICMP_HOST_UNREACH, 0, now);
 		return;
 	}
-	if (peer->n_staged == WG_STAGED_MAX) {
-		wg_drop(wg_ctrl_ctx(gw), peer->staged[0], WG_DROP_NO_KEYPAIR);
-		memmove(peer->staged, peer->staged + 1, (WG_STAGED_MAX - 1) * sizeof(peer->staged[0]));
-		peer->n_staged--;
+	if (peer->staged == NULL) {
+		if (gw->n_staging == WG_STAGING_PEERS ||
+		    (peer->staged = calloc(1, sizeof(*peer->staged))) == NULL) {
+			/* So many peers waiting at once: this one's packet is not kept, but
+			 * its handshake is still started. */
+			wg_drop(wg_ctrl_ctx(gw), m, WG_DROP_NO_KEYPAIR);
+			m = NULL;
+		} else {
+			gw->n_staging++;
+		}
 	}
-	peer->staged[peer->n_staged++] = m;
+	if (m && peer->staged->n == WG_STAGED_MAX) {
+		struct wg_staged *st = peer->staged;
+
+		wg_drop(wg_ctrl_ctx(gw), st->m[0], WG_DROP_NO_KEYPAIR);
+		memmove(st->m, st->m + 1, (WG_STAGED_MAX - 1) * sizeof(st->m[0]));
+		st->n--;
+	}
+	if (m)
+		peer->staged->m[peer->staged->n++] = m;
 	if (peer->noise.hs.state != WG_HS_CREATED_INITIATION ||
 	    wg_timers_may_initiate(peer->last_init_sent, now))
 		wg_hs_initiate(gw, peer, now);
@@ -270,20 +306,23 @@ void wg_peer_stage(struct wg_gw *gw, struct rte_mbuf *m, uint64_t now)
 void wg_peer_flush_staged(struct wg_gw *gw, struct wg_peer *peer, uint64_t now)
 {
 	struct rte_mbuf *pkts[WG_STAGED_MAX];
-	unsigned n = peer->n_staged;
+	struct wg_staged *st = peer->staged;
+	unsigned n;
 
-	if (n == 0 || atomic_load_explicit(&peer->tx_kp, memory_order_relaxed) == NULL)
+	if (st == NULL || atomic_load_explicit(&peer->tx_kp, memory_order_relaxed) == NULL)
 		return;
-	memcpy(pkts, peer->staged, n * sizeof(pkts[0]));
-	peer->n_staged = 0;
-	wg_dp_encrypt_burst(wg_ctrl_ctx(gw), pkts, (uint16_t)n, now);
+	n = st->n;
+	memcpy(pkts, st->m, n * sizeof(pkts[0]));
+	free(st);
+	peer->staged = NULL;
+	gw->n_staging--;
+	if (n)
+		wg_dp_encrypt_burst(wg_ctrl_ctx(gw), pkts, (uint16_t)n, now);
 }
 
 static void drop_staged(struct wg_gw *gw, struct wg_peer *peer)
 {
-	for (unsigned i = 0; i < peer->n_staged; i++)
-		wg_drop(wg_ctrl_ctx(gw), peer->staged[i], WG_DROP_NO_KEYPAIR);
-	peer->n_staged = 0;
+	wg_peer_drop_staged(gw, peer, WG_DROP_NO_KEYPAIR);
 }
 
 /* Timer jitter needs no secrecy: DPDK's PRNG, not a system call per peer per sweep. */

@@ -167,9 +167,7 @@ void wg_gw_events_end(struct wg_gw *gw)
 
 static void drop_staged(struct wg_gw *gw, struct wg_peer *peer)
 {
-	for (unsigned i = 0; i < peer->n_staged; i++)
-		wg_drop(wg_ctrl_ctx(gw), peer->staged[i], WG_DROP_PEER_DISABLED);
-	peer->n_staged = 0;
+	wg_peer_drop_staged(gw, peer, WG_DROP_PEER_DISABLED);
 }
 
 /* Disabled: no keypair is published, so the workers stage what they would encrypt for it

@@ -12,6 +12,7 @@
  * moment is a use-after-free waiting for the next worker poll; tests install a
  * retire_hook that checks the rule at every release.
  */
+#include <limits.h>
 #include <stdlib.h>
 
 #include <rte_rcu_qsbr.h>
@@ -86,7 +87,10 @@ void wg_gw_retire(struct wg_gw *gw, void *obj, wg_retire_fn free_fn)
 	struct wg_retire_q *q = gw->retire;
 	struct retired *r;
 
-	if (gw->rcu == NULL) {
+	/* With one lcore no worker runs while the control loop does, except in a long
+	 * request's pauses (slice.c): what the request retires waits for its end, when the
+	 * tables that may still name it have been published. */
+	if (gw->rcu == NULL && !gw->pace.in_sockets) {
 		release(gw, obj, free_fn);
 		return;
 	}
@@ -99,20 +103,21 @@ void wg_gw_retire(struct wg_gw *gw, void *obj, wg_retire_fn free_fn)
 	r = &q->items[q->tail % q->cap];
 	r->obj = obj;
 	r->free_fn = free_fn;
-	r->token = rte_rcu_qsbr_start(gw->rcu);
+	r->token = gw->rcu ? rte_rcu_qsbr_start(gw->rcu) : 0;
 	q->tail++;
 }
 
 void wg_retire_reclaim(struct wg_gw *gw, bool all)
 {
 	struct wg_retire_q *q = gw->retire;
+	unsigned budget = all ? UINT_MAX : WG_RECLAIM_PER_POLL;
 
 	if (all && gw->rcu && count(q))
 		rte_rcu_qsbr_synchronize(gw->rcu, RTE_QSBR_THRID_INVALID);
-	while (count(q)) {
+	while (count(q) && budget--) {
 		struct retired *r = &q->items[q->head % q->cap];
 
-		if (!all && rte_rcu_qsbr_check(gw->rcu, r->token, false) != 1)
+		if (!all && gw->rcu && rte_rcu_qsbr_check(gw->rcu, r->token, false) != 1)
 			break;
 		q->head++;
 		release(gw, r->obj, r->free_fn);

@@ -235,6 +235,11 @@ static json_t *control_json(struct wg_gw *gw)
 	json_object_set_new(o, "longest_pause_us",
 			    json_integer((json_int_t)(p->longest_pause_ns / 1000)));
 	json_object_set_new(o, "slice_us", json_integer((json_int_t)(slice / 1000)));
+	json_object_set_new(o, "longest_us", json_pack("{s:I, s:I, s:I, s:I}",
+		"service", (json_int_t)(p->longest_service_ns / 1000),
+		"sockets", (json_int_t)(p->longest_sockets_ns / 1000),
+		"telemetry", (json_int_t)(p->longest_telemetry_ns / 1000),
+		"reclaim", (json_int_t)(p->longest_reclaim_ns / 1000)));
 	json_object_set_new(o, "sliced_requests", json_integer((json_int_t)p->jobs));
 	json_object_set_new(o, "slices", json_integer((json_int_t)p->services));
 	for (unsigned i = 0; i < n; i++) {
@@ -486,7 +491,7 @@ static bool on_data(void *ctx, struct wg_ctl_conn *c, const uint8_t *data, size_
 		u = calloc(1, sizeof(*u));
 		if (u == NULL)
 			return false;
-		wg_rpc_conn_init(&u->framer, 0);
+		wg_rpc_conn_init(&u->framer, wg_gw_request_limit(ctx, WG_RPC_DEFAULT_LIMIT));
 		wg_uapi_buf_init(&u->out);
 		wg_ctl_set_data(c, u);
 	}

@@ -154,7 +154,7 @@ static bool on_data(void *ctx, struct wg_ctl_conn *c, const uint8_t *data, size_
 		u = calloc(1, sizeof(*u));
 		if (u == NULL)
 			return false;
-		wg_uapi_conn_init(&u->framer, 0);
+		wg_uapi_conn_init(&u->framer, wg_gw_request_limit(gw, WG_UAPI_DEFAULT_LIMIT));
 		wg_uapi_buf_init(&u->out);
 		wg_ctl_set_data(c, u);
 	}

@@ -364,6 +364,7 @@ static int make_gateway(struct wg_sim *s, const struct wg_sim_params *p, char *e
 	struct wg_config cfg;
 	struct wg_gw_params gp = { .n_workers = s->n_workers, .single_lcore = !s->multi,
 		.max_peers = p->max_peers ? p->max_peers : s->n_clients + s->n_extra,
+		.max_allowed_ips = p->max_allowed_ips,
 		.mbufs = p->mbufs,
 		.n_hs_lcores = p->n_hs_lcores,
 		.aead_engine = p->aead_engine ? p->aead_engine : getenv("WGDP_AEAD_ENGINE") };

@@ -60,6 +60,7 @@ struct wg_sim_params {
 	                              * keys, the tunnel addresses of clients n_clients...):
 	                              * a gateway of many peers with few of them active */
 	uint32_t max_peers;          /* gateway capacity; 0 = n_clients + n_extra_peers */
+	uint32_t max_allowed_ips;    /* prefixes per family; 0 = the gateway's default */
 	uint32_t mbufs;              /* in each pool (the gateway's, the harness's); 0 = 8191 */
 	unsigned outer6_every;       /* client k uses IPv6 outer if k % n == n - 1; 0 = never */
 	unsigned n_workers;          /* 0 or 1: one worker sharing its lcore with the control

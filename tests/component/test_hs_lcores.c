@@ -6,7 +6,9 @@
  * session (past the load mark, through cookie replies and initiations with mac2, as real
  * clients do), carry a data packet both ways for every client, and account for every
  * initiation: with handshake lcores, every one the gateway admitted was prepared there
- * and none was answered twice. The runs' outcomes must match.
+ * and none was answered twice. The runs' outcomes must match. And an initiation a
+ * handshake lcore prepared with the device's old key is not answered after the key
+ * changed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include <rte_mbuf.h>
 
 #include "check.h"
+#include "wg_crypto.h"
 #include "wg_gw.h"
 #include "wg_pkt.h"
 #include "wg_sim.h"
@@ -108,6 +111,52 @@ static bool run(unsigned n_hs, struct outcome *o)
 	return true;
 }
 
+static void test_key_change(void)
+{
+	struct wg_sim_params p = { .n_clients = 1, .n_hs_lcores = 1 };
+	char err[256], body[128], hex[WG_KEY_HEX_LEN + 1];
+	struct wg_sim *s = wg_sim_create(&p, err, sizeof(err));
+	struct rte_mbuf *m, *out[16];
+	struct wg_gw_stats st = { 0 };
+	uint8_t key[WG_KEY_LEN];
+	unsigned n, responses = 0;
+
+	if (!CHECK(s != NULL))
+		return;
+	m = wg_sim_client_initiation(s, 0);
+	CHECK(m && wg_sim_inject(s, WG_SIM_WAN, &m, 1) == 1);
+	/* Until the control lcore has handed it out (it answers it at a later poll). */
+	for (unsigned i = 0; i < 1000 && st.hs_offloaded == 0; i++) {
+		wg_sim_poll(s);
+		wg_sim_stats(s, &st);
+	}
+	CHECK_EQ(st.hs_offloaded, 1);
+	wg_random(key, sizeof(key));
+	wg_key_to_hex(hex, key);
+	snprintf(body, sizeof(body), "private_key=%s\n", hex);
+	CHECK_EQ(wg_sim_uapi_set(s, body, err, sizeof(err)), 0);
+	for (unsigned i = 0; i < 200000 && st.hs_prepared == 0; i++) {
+		wg_sim_poll(s);
+		wg_sim_stats(s, &st);
+	}
+	wg_sim_run(s, 100);
+	wg_sim_stats(s, &st);
+	CHECK_EQ(st.hs_prepared, 1);
+	while ((n = wg_sim_collect(s, WG_SIM_WAN, out, 16)) > 0) {
+		for (unsigned i = 0; i < n; i++) {
+			struct wg_sim_rx rx;
+
+			responses += wg_sim_client_receive(s, out[i], &rx) == WG_SIM_RX_HANDSHAKE &&
+				     rx.type == WG_MSG_RESPONSE;
+		}
+		wg_sim_free(out, n);
+	}
+	CHECK_EQ(responses, 0);
+	CHECK_EQ(st.drops[WG_DROP_HS_REFUSED], 1);
+	CHECK_EQ(st.peers_with_session, 0);
+	wg_sim_destroy(s);
+}
+
 int main(int argc, char **argv)
 {
 	struct outcome o[3];
@@ -135,6 +184,7 @@ int main(int argc, char **argv)
 		}
 		CHECK_EQ(o[n].st.drops[WG_DROP_HS_QUEUE_FULL], 0);
 	}
+	test_key_change();
 	/* What the clients see is the same however many lcores did the work. */
 	CHECK_EQ(o[1].sessions, o[0].sessions);
 	CHECK_EQ(o[2].sessions, o[0].sessions);
