@@ -9,7 +9,11 @@
  *   setconf   a replace_peers request in slices removes every peer it does not name and
  *             leaves those it names with their session and their allowed IPs;
  *   sockets   over the real `wg` socket, a client listing the peers again and again while
- *             another sets 20,000 of them never sees some of them: 2 peers, or all.
+ *             another sets 20,000 of them never sees some of them: 2 peers, or all;
+ *   memory    a configured peer takes at most 1 KiB of DPDK heap beside its allowed IPs,
+ *             with four workers' counters for it (the growth from 10,000 to 30,000 peers
+ *             with the allowed-IPs tables the same size: their next hops are 2 bytes
+ *             below 32,767 peers, 4 above).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -234,7 +238,13 @@ static int dial(const char *path)
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	/* The return value checked: a path that does not fit is no address (gcc's release
+	 * build refuses an unchecked truncation). */
+	if (snprintf(a.sun_path, sizeof(a.sun_path), "%s", path) >= (int)sizeof(a.sun_path) &&
+	    fd >= 0) {
+		close(fd);
+		return -1;
+	}
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
 		close(fd);
 		fd = -1;
@@ -379,6 +389,33 @@ out:
 	rmdir(dir);
 }
 
+static uint64_t heap_with(unsigned peers)
+{
+	struct wg_sim_params p = { .n_clients = 1, .n_extra_peers = peers - 1, .n_workers = 4,
+				   .max_allowed_ips = 100000 };
+	char err[256];
+	struct wg_sim *s = wg_sim_create(&p, err, sizeof(err));
+	uint64_t heap;
+
+	if (s == NULL) {
+		fprintf(stderr, "  %s\n", err);
+		return 0;
+	}
+	heap = wg_sim_gw_heap_bytes(s);
+	wg_sim_destroy(s);
+	return heap;
+}
+
+static void test_memory(void)
+{
+	uint64_t a = heap_with(10000), b = heap_with(30000);
+	double per_peer = ((double)b - (double)a) / 20000;
+
+	printf("  DPDK heap per configured peer (4 workers): %.0f bytes\n", per_peer);
+	CHECK(a > 0 && b > a);
+	CHECK(per_peer <= 1024);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -387,6 +424,7 @@ int main(int argc, char **argv)
 	test_served();
 	test_setconf();
 	test_sockets();
+	test_memory();
 	wg_sim_eal_cleanup();
 	return check_report("test_slices");
 }
