@@ -90,8 +90,10 @@
 # (gateway options after -c, e.g. --max-peers N), WGDP_MEM (-m, 512; 256 on hugepages),
 # WGDP_HUGE_DIR (hugepages from this hugetlbfs instead of --no-huge --no-shconf: set by
 # topo_hugepages MB),
-# WGDP_EAL_EXTRA (more EAL options), WGDP_READY_TIMEOUT (30 s), TOPO_KEEP=1 (keep the work
-# dir with the logs), TOPO_VERBOSE=1 (echo topology commands).
+# WGDP_EAL_EXTRA (more EAL options), WGDP_PORTS=tap (the gateway's ports on net_tap, each
+# tap bridged in the gateway namespace to the veth end net_af_packet would use),
+# WGDP_READY_TIMEOUT (30 s), TOPO_KEEP=1 (keep the work dir with the logs), TOPO_VERBOSE=1
+# (echo topology commands).
 
 # --- internals -------------------------------------------------------------------------------
 
@@ -605,6 +607,8 @@ gw_write_config() {
 	tpl=${tpl//@WAN_IF@/"$TOPO_GW_WAN"}
 	tpl=${tpl//@LAN_IF@/"$TOPO_GW_LAN"}
 	tpl=${tpl//@PEERS@/"$peers"}
+	# WGDP_PORTS=tap: the same ports on net_tap (gw_start bridges the taps to the veths)
+	[ "${WGDP_PORTS:-af_packet}" = tap ] && tpl=${tpl//net_af_packet/net_tap}
 	if [ -n "$obfs" ]; then
 		local head='interface = {'
 		tpl=${tpl/"$head"/"$head"$'\n'"  obfuscation = { $obfs };"}
@@ -656,9 +660,12 @@ gw_start() {
 	# with WGDP_HUGE_DIR (topo_hugepages) it is shared, as packet capture needs.
 	local -a mem=(--no-huge -m "${WGDP_MEM:-512}" --no-shconf)
 	[ -n "${WGDP_HUGE_DIR:-}" ] && mem=(--huge-dir "$WGDP_HUGE_DIR" -m "${WGDP_MEM:-256}")
-	local -a cmd=("$bin" "${lcores[@]}" "${mem[@]}" --no-pci
-		--file-prefix "wgdp$TOPO_TAG"
-		"--vdev=net_af_packet0,iface=$TOPO_GW_WAN$qp" "--vdev=net_af_packet1,iface=$TOPO_GW_LAN$qp")
+	local -a cmd=("$bin" "${lcores[@]}" "${mem[@]}" --no-pci --file-prefix "wgdp$TOPO_TAG")
+	if [ "${WGDP_PORTS:-af_packet}" = tap ]; then
+		cmd+=("--vdev=net_tap0,iface=${TOPO_IFP}tw" "--vdev=net_tap1,iface=${TOPO_IFP}tl")
+	else
+		cmd+=("--vdev=net_af_packet0,iface=$TOPO_GW_WAN$qp" "--vdev=net_af_packet1,iface=$TOPO_GW_LAN$qp")
+	fi
 	# shellcheck disable=SC2206
 	[ -n "${WGDP_EAL_EXTRA:-}" ] && cmd+=($WGDP_EAL_EXTRA)
 	cmd+=(-- -c "$conf")
@@ -685,7 +692,32 @@ gw_start() {
 		fi
 		sleep 0.1
 	done
+	[ "${WGDP_PORTS:-af_packet}" != tap ] || _topo_tap_bridge
 	_topo_say "gateway ready (pid $TOPO_GW_PID, log $TOPO_GW_LOG)"
+}
+
+# WGDP_PORTS=tap: once the gateway has started its ports (net_tap made the two tap
+# interfaces in the gateway namespace at EAL start, and set their MACs when the ports
+# started), bridge each to its veth end, so the topology is the same as with net_af_packet.
+# The kernel side of a tap and the bridges carry no address and no IPv6.
+_topo_tap_bridge() {
+	local ns=$TOPO_NS_GW side tap veth br
+	for side in w l; do
+		tap=${TOPO_IFP}t$side br=${TOPO_IFP}b$side
+		veth=$TOPO_GW_WAN
+		[ "$side" = l ] && veth=$TOPO_GW_LAN
+		_topo_run ip -n "$ns" link add "$br" type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+		in_ns "$ns" sysctl -qw "net.ipv6.conf.$br.disable_ipv6=1" "net.ipv6.conf.$tap.disable_ipv6=1" >/dev/null
+		_topo_offloads_off "$ns" "$tap"
+		# net_tap gives the kernel side of the tap the DPDK port's own MAC; a bridge would
+		# take that MAC as its own and keep every frame for the gateway instead of passing
+		# it to the tap. The kernel side gets a MAC of its own (locally administered).
+		_topo_run ip -n "$ns" link set "$tap" address "02:74:${TOPO_TAG:0:2}:${TOPO_TAG:2:2}:${TOPO_TAG:4:2}:0$([ "$side" = w ] && echo 1 || echo 2)"
+		_topo_run ip -n "$ns" link set "$tap" master "$br" up
+		_topo_run ip -n "$ns" link set "$veth" master "$br" up
+		_topo_run ip -n "$ns" link set "$br" up
+	done
+	_topo_say "net_tap: ${TOPO_IFP}tw and ${TOPO_IFP}tl bridged to $TOPO_GW_WAN and $TOPO_GW_LAN"
 }
 
 # The stand-in gateway: wireguard-go and the kernel's forwarding in the gateway namespace,

@@ -59,6 +59,7 @@ def main():
         os.path.join(d('bindir'), 'wgdpctl'),
         os.path.join(d('bindir'), 'wgdp-bench'),
         os.path.join(d('bindir'), 'wgdp-bench-hs'),
+        os.path.join(d('bindir'), 'wgdp-gen'),
         os.path.join(unitdir.lstrip('/'), 'wgdp@.service'),
         os.path.join(d('mandir'), 'man8', 'wgdp.8'),
         os.path.join(d('mandir'), 'man8', 'wgdpctl.8'),
@@ -69,7 +70,8 @@ def main():
         etc + '/',
     } | {os.path.join(doc, f) for f in ('README.md', 'install.md', 'configuration.md',
                                         'uapi.md', 'control-api.md', 'operations.md', 'design.md',
-                                        'performance.md', 'obfuscation.md', 'nat.md')}
+                                        'performance.md', 'benchmarking.md', 'obfuscation.md',
+                                        'nat.md')}
 
     dest = tempfile.mkdtemp(prefix='wgdp-destdir.')
     try:
@@ -93,7 +95,8 @@ def main():
 
         for prog in (os.path.join(d('sbindir'), 'wgdp'), os.path.join(d('bindir'), 'wgdpctl'),
                      os.path.join(d('bindir'), 'wgdp-bench'),
-                     os.path.join(d('bindir'), 'wgdp-bench-hs')):
+                     os.path.join(d('bindir'), 'wgdp-bench-hs'),
+                     os.path.join(d('bindir'), 'wgdp-gen')):
             p = os.path.join(dest, prog)
             check(os.path.isfile(p) and os.access(p, os.X_OK), f'{prog} is executable')
         r = subprocess.run([os.path.join(dest, d('bindir'), 'wgdpctl'), '--help'],

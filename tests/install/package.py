@@ -263,7 +263,8 @@ def test_deb(deb, version):
         parts = line.split(None, 5)
         if len(parts) == 6:
             listing[parts[5].lstrip('.').split(' -> ')[0].rstrip('/') or '/'] = parts[0]
-    for path in ('/usr/sbin/wgdp', '/usr/bin/wgdpctl', '/usr/bin/wgdp-bench', UNIT,
+    for path in ('/usr/sbin/wgdp', '/usr/bin/wgdpctl', '/usr/bin/wgdp-bench',
+                 '/usr/bin/wgdp-gen', UNIT,
                  '/usr/share/man/man8/wgdp.8.gz', '/usr/share/man/man8/wgdpctl.8.gz',
                  '/usr/share/man/man5/wgdp.conf.5.gz',
                  '/usr/share/doc/wgdp/examples/example.conf',
