@@ -5,7 +5,7 @@
  * or fails on them.
  *
  *   wgdp-bench [--reps N] [--bursts N] [--peers LIST] [--mem MB] [--max-peers N] [--cpu N]
- *              [--engine NAME] [--raw-only] [--raw-bursts N]
+ *              [--engine NAME] [--raw-only] [--raw-bursts N] [--nat LIST]
  *
  * The raw AEAD section runs every ChaCha20-Poly1305 engine this CPU has side by side on
  * the same buffers: intel-ipsec-mb one op at a time and in bursts, each multi-buffer
@@ -18,6 +18,12 @@
  * as the clients) and taking the output away happen outside the timed region. Each poll
  * gets one burst of 32 packets. Every figure is the median of --reps measurements, with
  * the minimum and maximum beside it.
+ *
+ * --nat LIST: the cost of masquerade (docs/nat.md), for each number of flows in LIST, one
+ * peer whose UDP flows (distinct ports) leave for the LAN host, decrypted and translated,
+ * and whose replies come back to the masquerade address, translated and encrypted; NAT off
+ * and NAT on measured in the same gateway, rep by rep in turn (masquerade switched off and
+ * on between them, the flows kept), so that the two columns are side by side.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -28,6 +34,10 @@
 #include <rte_cycles.h>
 #include <rte_version.h>
 
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "gw_nat.h"
 #include "wg_aead.h"
 #include "wg_crypto.h"
 #include "wg_pkt.h"
@@ -50,6 +60,8 @@ struct opts {
 	bool raw_only;
 	unsigned dp_only;                 /* a size: the data path at that size only, no raw */
 	bool obfuscated;                  /* each peer count again with AmneziaWG's form */
+	uint32_t nat_flows[MAX_PEERS];    /* --nat: flow counts */
+	unsigned n_nat;
 };
 
 struct series {
@@ -83,7 +95,9 @@ static void usage(const char *prog)
 		"  --raw-bursts N  bursts of %u per raw AEAD measurement (default 2000)\n"
 		"  --dp-only SIZE  the data path at that packet size only, no raw section\n"
 		"  --obfuscated    each peer count twice, side by side: plain WireGuard, then\n"
-		"                  AmneziaWG's form (h1..h4, s1/s2; every client obfuscated)\n",
+		"                  AmneziaWG's form (h1..h4, s1/s2; every client obfuscated)\n"
+		"  --nat LIST      instead of the peer counts: masquerade off and on side by side,\n"
+		"                  one peer with each number of UDP flows in LIST (e.g. 1,100000)\n",
 		prog, MAX_REPS, BURST, BURST);
 }
 
@@ -101,6 +115,22 @@ static int parse_peers(struct opts *o, const char *s)
 		s = *end ? end + 1 : end;
 	}
 	return *s || o->n_peers == 0 ? -1 : 0;
+}
+
+static int parse_list(const char *s, uint32_t min, uint32_t max, uint32_t *out, unsigned *n)
+{
+	char *end;
+
+	*n = 0;
+	while (*s && *n < MAX_PEERS) {
+		unsigned long v = strtoul(s, &end, 10);
+
+		if (end == s || v < min || v > max || (*end && *end != ','))
+			return -1;
+		out[(*n)++] = (uint32_t)v;
+		s = *end ? end + 1 : end;
+	}
+	return *s || *n == 0 ? -1 : 0;
 }
 
 static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
@@ -128,6 +158,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{ "dp-only", required_argument, NULL, 'D' },
 		{ "raw-bursts", required_argument, NULL, 'w' },
 		{ "obfuscated", no_argument, NULL, 'O' },
+		{ "nat", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -146,6 +177,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 'w': bad |= parse_uint(optarg, 1, 10000000, &o->raw_bursts); break;
 		case 'o': o->raw_only = true; break;
 		case 'O': o->obfuscated = true; break;
+		case 'N': bad |= parse_list(optarg, 1, 1000000, o->nat_flows, &o->n_nat); break;
 		case 'D': bad |= parse_uint(optarg, 28, 1420, &o->dp_only); break;
 		case 'e':
 			if (wg_aead_engine_parse(optarg, &o->engine) != 0) {
@@ -688,6 +720,176 @@ static void print_memory(const struct opts *o, const struct dp_run *r)
 			       o->peers[i - 1], o->peers[i]);
 }
 
+/* ---- --nat: masquerade off and on ---- */
+
+struct nat_run {
+	struct wg_sim *s;
+	uint32_t flows, cursor;
+	uint16_t size;
+	uint16_t *outside;                     /* flow j's outside port (network order) */
+	uint8_t pkt[BURST][WG_SIM_MAX_PKT];
+};
+
+/* Flow j: the client's source port and the LAN host's port: 30,000 flows to each of
+ * the host's ports, so that no remote end takes half of the outside ports. */
+static uint16_t flow_sport(uint32_t j) { return (uint16_t)(1024 + j % 30000); }
+static uint16_t flow_dport(uint32_t j) { return (uint16_t)(5000 + j / 30000); }
+
+/* A UDP packet of the run's size between the client and the LAN host, ports set. */
+static void nat_pkt(struct nat_run *r, unsigned i, bool out, uint32_t j, bool masq)
+{
+	struct wg_ip client = wg_sim_client_tunnel_ip(0, WG_AF_INET), host = wg_sim_lan_host_ip(WG_AF_INET);
+	struct wg_ip gw = wg_sim_gw_ip(WG_SIM_LAN, WG_AF_INET);
+	struct wg_sim_pkt p = { .src = out ? client : host, .dst = out ? host : (masq ? gw : client),
+				.size = r->size, .proto = WG_IPPROTO_UDP, .tag = j };
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)r->pkt[i];
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	wg_sim_build_pkt(r->pkt[i], WG_SIM_MAX_PKT, &p);
+	udp->src_port = rte_cpu_to_be_16(out ? flow_sport(j) : flow_dport(j));
+	udp->dst_port = out ? rte_cpu_to_be_16(flow_dport(j)) :
+			masq ? r->outside[j] : rte_cpu_to_be_16(flow_sport(j));
+	udp->dgram_cksum = 0;
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+}
+
+static unsigned nat_burst(struct nat_run *r, enum dir d, bool masq, struct rte_mbuf **m)
+{
+	unsigned clients[BURST] = { 0 };
+	const uint8_t *ips[BURST];
+	uint16_t lens[BURST];
+
+	for (unsigned i = 0; i < BURST; i++) {
+		nat_pkt(r, i, d == DEC, r->cursor++ % r->flows, masq);
+		ips[i] = r->pkt[i];
+		lens[i] = r->size;
+		if (d == ENC && (m[i] = wg_sim_lan_frame(r->s, r->pkt[i], r->size)) == NULL) {
+			wg_sim_free(m, i);
+			return 0;
+		}
+	}
+	return d == ENC ? BURST : wg_sim_client_data_raw(r->s, clients, ips, lens, BURST, m);
+}
+
+static double nat_once(struct nat_run *r, enum dir d, bool masq, unsigned n_bursts)
+{
+	struct rte_mbuf *m[BURST];
+	struct wg_gw_stats before, after;
+	uint64_t cycles = 0, want = 0, done;
+	struct wg_config_masq on = { .enabled = masq };
+	char why[128];
+
+	if (wg_gw_masquerade(wg_sim_gw(r->s), "lan", &on, false, why, sizeof(why)) != 0)
+		printf("warning: masquerade %s: %s\n", masq ? "on" : "off", why);
+	wg_sim_stats(r->s, &before);
+	for (unsigned b = 0; b < n_bursts; b++) {
+		unsigned n = nat_burst(r, d, masq, m);
+
+		want += wg_sim_inject(r->s, d == ENC ? WG_SIM_LAN : WG_SIM_WAN, m, n);
+		cycles += wg_sim_poll_worker(r->s);     /* the only timed call */
+		wg_sim_poll_control(r->s);
+		wg_sim_drain(r->s);
+		wg_sim_discard(r->s);
+		wg_sim_advance(r->s, 1000);
+	}
+	wg_sim_stats(r->s, &after);
+	done = d == ENC ? after.encrypted - before.encrypted : after.decrypted - before.decrypted;
+	if (masq)
+		done = d == ENC ? after.nat.translated_in - before.nat.translated_in :
+		       after.nat.translated_out - before.nat.translated_out;
+	if (done != want)
+		printf("warning: %s, NAT %s: %lu of %lu packets went through\n", dir_name[d],
+		       masq ? "on" : "off", (unsigned long)done, (unsigned long)want);
+	return mpps(done, cycles);
+}
+
+/* Every flow's outside port, from the gateway's listing, by the flow's ports. */
+static int nat_learn(struct nat_run *r)
+{
+	struct wg_gw_flow f;
+	uint64_t pos = 0;
+	uint32_t found = 0;
+
+	while (wg_gw_flow_next(wg_sim_gw(r->s), &pos, &f) == 0) {
+		uint32_t j = (uint32_t)(f.inside.port - 1024) + 30000u * (f.remote.port - 5000u);
+
+		if (f.inside.port >= 1024 && f.remote.port >= 5000 && j < r->flows) {
+			r->outside[j] = rte_cpu_to_be_16(f.outside.port);
+			found++;
+		}
+	}
+	return found == r->flows ? 0 : -1;
+}
+
+static int nat_setup(const struct opts *o, struct nat_run *r, uint32_t flows)
+{
+	struct wg_sim_params p = { .n_clients = 1, .aead_engine = wg_aead_engine_name(o->engine) };
+	struct wg_config_nat lim = { .max_flows = flows * 2 < 1024 ? 1024 : flows * 2,
+				     .max_flows_per_source = flows * 2 < 1024 ? 1024 : flows * 2 };
+	char err[256];
+
+	r->s = wg_sim_create(&p, err, sizeof(err));
+	if (r->s == NULL) {
+		fprintf(stderr, "wgdp-bench: %s\n", err);
+		return -1;
+	}
+	r->flows = flows;
+	r->cursor = 0;
+	r->outside = calloc(flows, sizeof(*r->outside));
+	if (r->outside == NULL || wg_sim_handshake_all(r->s) != 1 ||
+	    wg_gw_nat_set_limits(wg_sim_gw(r->s), &lim, false, err, sizeof(err)) != 0) {
+		fprintf(stderr, "wgdp-bench: --nat %u: setup failed %s\n", flows, err);
+		return -1;
+	}
+	/* Open every flow (masquerade on), then learn their outside ports. */
+	r->size = 64;
+	nat_once(r, DEC, true, flows / BURST + 2);
+	if (nat_learn(r) != 0) {
+		fprintf(stderr, "wgdp-bench: --nat %u: not every flow was opened\n", flows);
+		return -1;
+	}
+	return 0;
+}
+
+static int run_nat(const struct opts *o, uint32_t flows)
+{
+	static struct nat_run r;
+
+	if (nat_setup(o, &r, flows) != 0) {
+		if (r.s)
+			wg_sim_destroy(r.s);
+		free(r.outside);
+		return -1;
+	}
+	printf("\n1 peer, %u UDP flow%s\n", flows, flows == 1 ? "" : "s");
+	printf("  flows  size  direction          NAT off Mpps [min, max]   NAT on Mpps [min, max]"
+	       "    on/off\n");
+	for (unsigned si = 0; si < N_SIZES; si++)
+		for (int d = ENC; d <= DEC; d++) {
+			struct series off = { .n = 0 }, on = { .n = 0 };
+
+			if (o->dp_only && sizes[si] != o->dp_only)
+				continue;
+			r.size = sizes[si];
+			nat_once(&r, d, false, o->bursts / 4 + 1);
+			nat_once(&r, d, true, o->bursts / 4 + 1);
+			for (unsigned i = 0; i < o->reps; i++) {
+				off.v[off.n++] = nat_once(&r, d, false, o->bursts);
+				on.v[on.n++] = nat_once(&r, d, true, o->bursts);
+			}
+			printf("%7u %5u  %-17s", flows, sizes[si], dir_name[d]);
+			print_series(&off);
+			printf("  ");
+			print_series(&on);
+			printf("  %6.1f%%\n", median(&off) > 0 ? 100 * median(&on) / median(&off) : 0);
+		}
+	wg_sim_destroy(r.s);
+	free(r.outside);
+	r.s = NULL;
+	r.outside = NULL;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct baseline base;
@@ -709,6 +911,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	print_header(argc, argv, &o, a);
+	if (o.n_nat) {
+		printf("masquerade: wg_gw_worker_poll only; NAT off and on in the same gateway, "
+		       "measurements in turn\n");
+		for (unsigned i = 0; rc == 0 && i < o.n_nat; i++)
+			rc = run_nat(&o, o.nat_flows[i]);
+		goto out;
+	}
 	if (!o.dp_only)
 		rc = run_aead(&o, &base);
 	if (o.raw_only || rc != 0)

@@ -26,6 +26,8 @@
 
 #include <jansson.h>
 
+#include "import.h"
+
 #define SOCKET_DIR   "/var/run/wgdp"
 #define DEFAULT_NAME "wgdp0"
 #define EXIT_RPC     1
@@ -50,6 +52,16 @@ static const struct method_help METHODS[] = {
 	{ "GetEvents",     "[cursor=N] [limit=N]" },
 	{ "SetPeerEnabled", "public_key=KEY enabled=true|false" },
 	{ "SaveConfig",    "" },
+	{ "GetNat",        "" },
+	{ "SetMasquerade", "port=NAME [enabled=true|false] [sources=[...]] [pool=[...]]\n"
+			   "                 [port_range=LOW-HIGH] [validate_only=true]" },
+	{ "SetNat",        "[max_flows=N] [max_flows_per_source=N] [tcp_established=S]\n"
+			   "                 [tcp_transitory=S] [udp=S] [icmp=S]" },
+	{ "ListFlows",     "[limit=N] [offset=N]" },
+	{ "GetRules",      "[public_key=KEY]" },
+	{ "SetRules",      "name=NAME allow='[\"PREFIX [PROTO [PORT[-PORT]]]\", ...]'" },
+	{ "RemoveRules",   "name=NAME" },
+	{ "SetPeerRules",  "public_key=KEY rule_set=NAME|null" },
 };
 
 /* Parameters whose plain value is a comma-separated list. */
@@ -77,6 +89,8 @@ static void usage(FILE *f)
 		"  -t, --timeout SECONDS wait this long for the answer (default 30)\n"
 		"PARAMS: a JSON object, - (a JSON object on stdin), or key=value words\n"
 		"        (a value that is JSON is taken as such, else as a string).\n"
+		"       wgdpctl import [options] WG0.CONF   (a wg-quick server file as a wgdp\n"
+		"       configuration: wgdpctl import --help)\n"
 		"Methods:\n");
 	for (size_t i = 0; i < sizeof(METHODS) / sizeof(METHODS[0]); i++)
 		fprintf(f, "  %-14s%s%s\n", METHODS[i].name, METHODS[i].params[0] ? " " : "",
@@ -473,7 +487,11 @@ int main(int argc, char **argv)
 {
 	struct options o = { 0 };
 	json_t *params;
-	int rc = parse_options(argc, argv, &o);
+	int rc;
+
+	if (argc >= 2 && strcmp(argv[1], "import") == 0)
+		return wgdpctl_import_main(argc - 1, argv + 1);
+	rc = parse_options(argc, argv, &o);
 
 	if (rc)
 		return rc;

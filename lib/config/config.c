@@ -16,6 +16,7 @@
 #include <libconfig.h>
 
 #include "config_file.h"
+#include "config_parse.h"
 #include "config_scan.h"
 #include "wg_aead.h"
 #include "wg_config.h"
@@ -37,12 +38,13 @@
  * longer file from a key. */
 #define KEY_FILE_MAX        64
 /* User text quoted in a message: 96 characters, "..." and the NUL. */
-#define QUOTE_LEN           100
+#define QUOTE_LEN           WG_CFG_QUOTE_LEN
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 
 static const char *const root_keys[] = {
-	"interface", "ports", "peers", "http", "metrics", "events", NULL,
+	"interface", "ports", "peers", "http", "metrics", "events", "nat",
+	"destination_rules", NULL,
 };
 static const char *const interface_keys[] = {
 	"name", "private_key", "private_key_file", "listen_port", "mtu", "fwmark",
@@ -58,23 +60,11 @@ static const char *const http_keys[] = {
 static const char *const metrics_keys[] = { "listen", "per_peer", NULL };
 static const char *const events_keys[] = { "ring_size", "quiet_margin", NULL };
 static const char *const port_keys[] = {
-	"name", "device", "role", "addresses", "gateway4", "gateway6", "mtu", NULL,
+	"name", "device", "role", "addresses", "gateway4", "gateway6", "mtu", "masquerade", NULL,
 };
 static const char *const peer_keys[] = {
 	"public_key", "preshared_key", "endpoint", "allowed_ips", "persistent_keepalive",
-	"enabled", NULL,
-};
-
-struct parse {
-	struct wg_config *c;            /* the scratch being filled */
-	const char *text;               /* what libconfig read, to find lines it misplaces */
-	const char *origin;             /* the FILE in "FILE:LINE: reason" */
-	const char *dir;                /* relative key files resolve against dir[0..dir_len) */
-	size_t dir_len;
-	char *err;
-	size_t errlen;
-	uint8_t own_public[WG_KEY_LEN]; /* to refuse a peer that is the interface itself */
-	const char *name;               /* the name it is started as (wgdp --name), or NULL */
+	"enabled", "destination_rules", NULL,
 };
 
 /* ---- messages ---- */
@@ -262,6 +252,46 @@ static int get_strings(struct parse *p, const config_setting_t *g, const char *n
 			return fail(p, e, "'%s' must hold only strings", name);
 	}
 	return 1;
+}
+
+/* The readers for config_nat.c (config_parse.h). */
+int wg_cfg_fail(struct parse *p, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(p, line_at(p, s), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *wg_cfg_quote(char out[WG_CFG_QUOTE_LEN], const char *s)
+{
+	return quote(out, s);
+}
+
+int wg_cfg_check_known(struct parse *p, const config_setting_t *g, const char *where,
+		       const char *const known[])
+{
+	return check_known(p, g, where, known);
+}
+
+int wg_cfg_get_string(struct parse *p, const config_setting_t *g, const char *name,
+		      const config_setting_t **at, const char **out)
+{
+	return get_string(p, g, name, at, out);
+}
+
+int wg_cfg_get_int(struct parse *p, const config_setting_t *g, const char *name,
+		   long long min, long long max, long long *out)
+{
+	return get_int(p, g, name, min, max, out);
+}
+
+int wg_cfg_get_strings(struct parse *p, const config_setting_t *g, const char *name,
+		       const config_setting_t **out)
+{
+	return get_strings(p, g, name, out);
 }
 
 /* Interface and port names: what Linux takes for an interface name, as wg would show it
@@ -601,7 +631,8 @@ static int parse_port(struct parse *p, const config_setting_t *g, struct wg_conf
 	if (parse_addresses(p, g, port) < 0 ||
 	    get_gateway(p, g, "gateway4", WG_AF_INET, &port->gateway4) < 0 ||
 	    get_gateway(p, g, "gateway6", WG_AF_INET6, &port->gateway6) < 0 ||
-	    get_u16(p, g, "mtu", PORT_MTU_MIN, PORT_MTU_MAX, &port->mtu) < 0)
+	    get_u16(p, g, "mtu", PORT_MTU_MIN, PORT_MTU_MAX, &port->mtu) < 0 ||
+	    wg_cfg_parse_masq(p, g, port) < 0)
 		return -1;
 	return 0;
 }
@@ -731,7 +762,8 @@ static int parse_peer(struct parse *p, const config_setting_t *g, struct wg_conf
 		return -1;
 	peer->has_preshared_key = rc == 1;
 	if (parse_endpoint(p, g, peer) < 0 || parse_allowed_ips(p, g, peer) < 0 ||
-	    get_u16(p, g, "persistent_keepalive", 0, 65535, &peer->persistent_keepalive) < 0)
+	    get_u16(p, g, "persistent_keepalive", 0, 65535, &peer->persistent_keepalive) < 0 ||
+	    wg_cfg_peer_rules(p, g, peer) < 0)
 		return -1;
 	enabled = true;
 	if (get_bool(p, g, "enabled", &enabled) < 0)
@@ -1041,7 +1073,7 @@ static int parse_root(struct parse *p, const config_setting_t *root)
 	    parse_group(p, root, "metrics", parse_metrics) < 0 ||
 	    parse_group(p, root, "events", parse_events) < 0)
 		return -1;
-	if (parse_ports(p, ports) < 0)
+	if (parse_ports(p, ports) < 0 || wg_cfg_parse_nat(p, root) < 0)
 		return -1;
 	return peers ? parse_peers(p, peers) : 0;
 }
@@ -1063,6 +1095,7 @@ static void defaults(struct wg_config *c, const char *name)
 	c->events.ring_size = 4096;
 	c->events.quiet_margin = 30;
 	wg_obfs_default(&c->obfs);
+	wg_config_nat_defaults(&c->nat);
 }
 
 static int parse_text(struct parse *p, struct wg_config *out, const char *text)
@@ -1168,6 +1201,7 @@ void wg_config_free(struct wg_config *c)
 	free(c->peers);
 	c->peers = NULL;
 	c->n_peers = 0;
+	wg_cfg_free_rule_sets(c);
 	wg_wipe(c->private_key, sizeof(c->private_key));
 	c->has_private_key = false;
 	wg_wipe(c->http.tokens, sizeof(c->http.tokens));

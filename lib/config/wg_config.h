@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "wg_addr.h"
+#include "wg_dstrule.h"
 #include "wg_obfs.h"
 #include "wg_wire.h"
 
@@ -21,6 +22,11 @@
 #define WG_CONFIG_DEVICE_LEN     256  /* DPDK device name or PCI address, with devargs */
 #define WG_CONFIG_PATH_LEN       108  /* sun_path */
 #define WG_CONFIG_ERR_LEN        512
+#define WG_CONFIG_MAX_MASQ_SOURCES 16
+#define WG_CONFIG_MAX_MASQ_POOL    WG_CONFIG_MAX_PORT_ADDRS
+#define WG_CONFIG_RULES_NAME_LEN   32  /* a set of destination rules: 1..31 characters */
+#define WG_CONFIG_MAX_RULE_SETS    256
+#define WG_CONFIG_MAX_RULES        4096 /* per set */
 #define WG_CONFIG_FILE_LEN       256  /* certificate, key, token and save files */
 #define WG_CONFIG_MAX_TOKENS     16   /* HTTP tokens, inline and from the file, each */
 #define WG_CONFIG_TOKEN_LEN      128  /* a token: 1..127 printable characters, no spaces */
@@ -29,6 +35,39 @@ enum wg_port_role {
 	WG_ROLE_WAN = 1u << 0,        /* encrypted side: UDP to and from peers */
 	WG_ROLE_LAN = 1u << 1,        /* plaintext side */
 	WG_ROLE_BOTH = WG_ROLE_WAN | WG_ROLE_LAN,
+};
+
+/*
+ * Masquerade (NAT44) of what leaves a port for the LAN (docs/nat.md): the source of IPv4
+ * packets from `sources` (none: every peer's allowed IPs) becomes one of the pool's
+ * addresses (none: the port's first IPv4 address), their TCP/UDP ports and ICMP query ids
+ * are taken from port_min..port_max. The pool's addresses are addresses of the port.
+ */
+struct wg_config_masq {
+	bool enabled;
+	struct wg_prefix sources[WG_CONFIG_MAX_MASQ_SOURCES];
+	unsigned n_sources;
+	struct wg_ip pool[WG_CONFIG_MAX_MASQ_POOL];
+	unsigned n_pool;
+	uint16_t port_min, port_max;         /* 0, 0: the default, 1024..65535 */
+};
+
+/* The masquerade's state: its bounds and timeouts (seconds); 0 means the default. */
+struct wg_config_nat {
+	uint32_t max_flows;                  /* the flow table, over every worker: 65536 */
+	uint32_t max_flows_per_source;       /* flows one inside address may hold: 4096 */
+	uint32_t tcp_established;            /* 7440 (RFC 5382) */
+	uint32_t tcp_transitory;             /* 240 (RFC 5382) */
+	uint32_t udp;                        /* 300 (RFC 4787) */
+	uint32_t icmp;                       /* 60 (RFC 5508) */
+};
+
+/* A named set of destination rules (wg_dstrule.h) that peers can be put under. */
+struct wg_config_rule_set {
+	char name[WG_CONFIG_RULES_NAME_LEN];
+	struct wg_dstrule *rules;
+	unsigned n_rules;
+	unsigned line;
 };
 
 struct wg_config_port {
@@ -40,6 +79,7 @@ struct wg_config_port {
 	struct wg_ip gateway4;               /* next-hop of the IPv4 default route; family 0 = none */
 	struct wg_ip gateway6;
 	uint16_t mtu;                        /* L3 MTU of the port, default 1500 */
+	struct wg_config_masq masq;          /* masquerade of what leaves it (lan role) */
 };
 
 struct wg_config_peer {
@@ -50,6 +90,8 @@ struct wg_config_peer {
 	struct wg_prefix *allowed_ips;       /* host bits refused */
 	unsigned n_allowed_ips;
 	uint16_t persistent_keepalive;       /* seconds, 0 = off */
+	unsigned rule_set;                   /* destination rules: 0 none, else the index
+	                                      * in wg_config.rule_sets + 1 */
 	bool disabled;                       /* enabled = false: kept, its packets dropped */
 	unsigned line;                       /* where it was defined, for later messages */
 };
@@ -106,6 +148,9 @@ struct wg_config {
 	unsigned n_ports;
 	struct wg_config_peer *peers;
 	unsigned n_peers;
+	struct wg_config_nat nat;
+	struct wg_config_rule_set *rule_sets;
+	unsigned n_rule_sets;
 };
 
 /* Parse a file. 0, or -1 with err holding "FILE:LINE: reason" (config untouched). */
@@ -122,6 +167,11 @@ bool wg_config_name_ok(const char *s);
  * current directory. */
 int wg_config_parse(struct wg_config *c, const char *text, const char *origin,
 		    char *err, size_t errlen);
+/* The defaults of the masquerade's bounds and timeouts in every field left 0. */
+void wg_config_nat_defaults(struct wg_config_nat *n);
+/* A rule set's name: 1..31 characters of A-Z a-z 0-9 _ . - */
+bool wg_config_rules_name_ok(const char *s);
+
 /* Release what a successful load allocated and wipe the keys. */
 void wg_config_free(struct wg_config *c);
 

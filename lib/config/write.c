@@ -177,6 +177,84 @@ static bool write_interface(config_setting_t *root, const struct wg_config *c,
 	return ok && write_obfuscation(g, &c->obfs);
 }
 
+/* A port's masquerade (docs/nat.md): `true` when it takes every default, else a group. */
+static bool write_masq(config_setting_t *port, const struct wg_config_masq *m)
+{
+	bool range = m->port_min != 0 && (m->port_min != 1024 || m->port_max != 65535);
+	config_setting_t *g, *a;
+	char text[WG_ADDR_STRLEN];
+	bool ok;
+
+	if (!m->enabled && !m->n_sources && !m->n_pool && !range)
+		return true;
+	if (m->enabled && !m->n_sources && !m->n_pool && !range)
+		return add_bool(port, "masquerade", true);
+	g = add(port, "masquerade", CONFIG_TYPE_GROUP);
+	ok = g && (m->enabled || add_bool(g, "enabled", false));
+	if (ok && m->n_sources)
+		ok = add_prefixes(g, "sources", m->sources, m->n_sources);
+	if (ok && m->n_pool) {
+		a = add(g, "pool", CONFIG_TYPE_ARRAY);
+		for (unsigned i = 0; a && ok && i < m->n_pool; i++) {
+			config_setting_t *e = config_setting_add(a, NULL, CONFIG_TYPE_STRING);
+
+			wg_ip_format(text, &m->pool[i]);
+			ok = e && config_setting_set_string(e, text);
+		}
+		ok = ok && a;
+	}
+	if (ok && range) {
+		snprintf(text, sizeof(text), "%u-%u", (unsigned)m->port_min, (unsigned)m->port_max);
+		ok = add_string(g, "port_range", text);
+	}
+	return ok;
+}
+
+/* The masquerade's bounds and timeouts, those that are not the defaults. */
+static bool write_nat(config_setting_t *root, const struct wg_config_nat *n)
+{
+	struct wg_config_nat d = { 0 };
+	config_setting_t *g, *t;
+	bool ok;
+
+	wg_config_nat_defaults(&d);
+	if (n->max_flows == 0 || memcmp(n, &d, sizeof(d)) == 0)
+		return true;
+	g = add(root, "nat", CONFIG_TYPE_GROUP);
+	ok = g && add_int(g, "max_flows", n->max_flows) &&
+	     add_int(g, "max_flows_per_source", n->max_flows_per_source);
+	t = ok ? add(g, "timeouts", CONFIG_TYPE_GROUP) : NULL;
+	return t && add_int(t, "tcp_established", n->tcp_established) &&
+	       add_int(t, "tcp_transitory", n->tcp_transitory) && add_int(t, "udp", n->udp) &&
+	       add_int(t, "icmp", n->icmp);
+}
+
+static bool write_rule_sets(config_setting_t *root, const struct wg_config *c)
+{
+	config_setting_t *list;
+	char text[WG_DSTRULE_STRLEN];
+
+	if (c->n_rule_sets == 0)
+		return true;
+	list = add(root, "destination_rules", CONFIG_TYPE_LIST);
+	for (unsigned i = 0; list && i < c->n_rule_sets; i++) {
+		const struct wg_config_rule_set *rs = &c->rule_sets[i];
+		config_setting_t *g = config_setting_add(list, NULL, CONFIG_TYPE_GROUP), *a;
+
+		if (g == NULL || !add_string(g, "name", rs->name) ||
+		    (a = add(g, "allow", CONFIG_TYPE_ARRAY)) == NULL)
+			return false;
+		for (unsigned k = 0; k < rs->n_rules; k++) {
+			config_setting_t *e = config_setting_add(a, NULL, CONFIG_TYPE_STRING);
+
+			wg_dstrule_format(text, &rs->rules[k]);
+			if (e == NULL || !config_setting_set_string(e, text))
+				return false;
+		}
+	}
+	return list != NULL;
+}
+
 static bool write_port(config_setting_t *list, const struct wg_config_port *p)
 {
 	config_setting_t *g = config_setting_add(list, NULL, CONFIG_TYPE_GROUP);
@@ -197,11 +275,11 @@ static bool write_port(config_setting_t *list, const struct wg_config_port *p)
 	}
 	if (ok && p->mtu != 1500)
 		ok = add_int(g, "mtu", p->mtu);
-	return ok;
+	return ok && write_masq(g, &p->masq);
 }
 
-static bool write_peer(config_setting_t *list, const struct wg_config_peer *p,
-		       struct secrets *sec)
+static bool write_peer(config_setting_t *list, const struct wg_config *c,
+		       const struct wg_config_peer *p, struct secrets *sec)
 {
 	config_setting_t *g = config_setting_add(list, NULL, CONFIG_TYPE_GROUP);
 	bool ok = g && add_key(g, "public_key", p->public_key, sec);
@@ -216,6 +294,8 @@ static bool write_peer(config_setting_t *list, const struct wg_config_peer *p,
 		ok = add_int(g, "persistent_keepalive", p->persistent_keepalive);
 	if (ok && p->disabled)
 		ok = add_bool(g, "enabled", false);
+	if (ok && p->rule_set && p->rule_set <= c->n_rule_sets)
+		ok = add_string(g, "destination_rules", c->rule_sets[p->rule_set - 1].name);
 	return ok;
 }
 
@@ -291,8 +371,9 @@ static bool build(config_t *cfg, const struct wg_config *c, struct secrets *sec)
 	list = ok ? add(root, "peers", CONFIG_TYPE_LIST) : NULL;
 	ok = list != NULL;
 	for (unsigned i = 0; ok && i < c->n_peers; i++)
-		ok = write_peer(list, &c->peers[i], sec);
-	ok = ok && write_http(root, &c->http, sec) && write_extras(root, c);
+		ok = write_peer(list, c, &c->peers[i], sec);
+	ok = ok && write_http(root, &c->http, sec) && write_extras(root, c) &&
+	     write_nat(root, &c->nat) && write_rule_sets(root, c);
 	return ok && !sec->oom;
 }
 

@@ -12,6 +12,7 @@
 #include <rte_prefetch.h>
 
 #include "gw_internal.h"
+#include "gw_nat.h"
 #include "wg_cookie.h"
 #include "wg_crypto.h"
 
@@ -232,6 +233,7 @@ static void classify(struct wg_worker *w, struct rx_burst *b, unsigned port, str
 	const struct wg_port *p = &gw->ports[port];
 	struct wg_meta *meta = wg_meta(m);
 	struct wg_pkt_info pi;
+	int nat;
 
 	meta->port = (uint16_t)port;
 	if (m->nb_segs != 1) {
@@ -259,6 +261,9 @@ static void classify(struct wg_worker *w, struct rx_burst *b, unsigned port, str
 		} else if ((p->role & WG_ROLE_WAN) && pi.proto == 17 && !pi.fragment &&
 		    pi.dport == atomic_load_explicit(&gw->listen_port, memory_order_relaxed)) {
 			wg_message(w, b, m, &pi);
+		} else if ((nat = wg_gw_nat_in(w, port, m, &pi)) != WG_NAT_PASS) {
+			if (nat == WG_NAT_DONE)      /* a reply, to the inside address now */
+				from_lan(w, b, m, &pi);
 		} else {
 			wg_dp_to_ctrl(w, m, WG_CTRL_LOCAL);
 		}
@@ -349,6 +354,10 @@ static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
 		wg_dp_to_ctrl(w, m, WG_CTRL_INNER_LOCAL);
 		return;
 	}
+	if (!wg_gw_dst_allowed(w, peer, &ipi)) {
+		wg_drop(w, m, WG_DROP_DST_REFUSED);
+		return;
+	}
 	if (dst_owner != WG_ALLOWEDIPS_NONE) {
 		uint32_t owner = dst_owner;
 
@@ -364,6 +373,8 @@ static void inner(struct wg_worker *w, struct rx_burst *b, struct rte_mbuf *m,
 		queue_enc(b, m, &ipi);
 		return;
 	}
+	if (wg_gw_nat_out(w, m, &ipi) == WG_NAT_TAKEN)   /* masqueraded by another worker */
+		return;
 	wg_dp_lan_out(w, m, &ipi);
 }
 

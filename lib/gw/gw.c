@@ -12,6 +12,7 @@
 #include <rte_mbuf_dyn.h>
 
 #include "gw_internal.h"
+#include "gw_nat.h"
 #include "wg_crypto.h"
 #include "wg_ctl.h"
 
@@ -266,12 +267,18 @@ struct wg_gw *wg_gw_create(const struct wg_config *cfg, const struct wg_gw_param
 			goto fail;
 		}
 	}
+	if (wg_gw_nat_init(gw, err, errlen) != 0 || wg_gw_rules_init(gw, cfg, err, errlen) != 0)
+		goto fail;
 	gw->cfg.peers = NULL;
 	gw->cfg.n_peers = 0;
+	gw->cfg.rule_sets = NULL;    /* the caller's; the gateway keeps its own (dstrules.c) */
+	gw->cfg.n_rule_sets = 0;
 	return gw;
 fail:
 	gw->cfg.peers = NULL;
 	gw->cfg.n_peers = 0;
+	gw->cfg.rule_sets = NULL;
+	gw->cfg.n_rule_sets = 0;
 	wg_gw_destroy(gw);
 	return NULL;
 }
@@ -289,6 +296,7 @@ void wg_gw_destroy(struct wg_gw *gw)
 	wg_ctl_destroy(gw->rpc);
 	free(gw->rpc_backend);
 	wg_gw_ports_stop(gw);
+	wg_gw_nat_destroy(gw);
 	if (gw->peers && gw->aips.owners) {
 		wg_allowedips_begin(&gw->aips);
 		for (uint32_t i = 0; i < gw->max_peers; i++)
@@ -298,6 +306,7 @@ void wg_gw_destroy(struct wg_gw *gw)
 	}
 	if (gw->retire)
 		wg_retire_reclaim(gw, true);
+	wg_gw_rules_destroy(gw);
 	wg_retire_destroy(gw->retire);
 	for (unsigned i = 0; i < gw->n_pending; i++)
 		rte_pktmbuf_free(gw->pending[i]);
@@ -429,6 +438,7 @@ void wg_gw_worker_poll(struct wg_worker *w, uint64_t now)
 	wg_frag_expire(w, now);
 	if (w->handoff)
 		wg_dp_rx_handoff(w, now);
+	wg_gw_nat_poll(w, now);
 	if (w->idx == 0 && !gw->single_lcore)
 		send_for_ctrl(w);
 	wg_dp_tx_flush(w);

@@ -446,6 +446,14 @@ struct wg_gw {
 	uint32_t n_staging;            /* [ctrl] peers with a struct wg_staged */
 	struct wg_pace pace;           /* [ctrl] long requests in slices (slice.c) */
 	volatile bool stop;
+
+	/* Masquerade and destination rules (nat.c, dstrules.c, docs/nat.md) */
+	_Atomic(struct wg_gw_nat *) nat;          /* [pub] NULL until a port masquerades */
+	struct wg_gw_rules *rules;                /* [ctrl] the rule sets */
+	_Atomic(struct wg_rules_pub *) rules_pub; /* [pub] their classifiers */
+	/* [pub] per peer id: (slot generation << 32) | (rule set + 1), 0: unrestricted;
+	 * NULL while no peer is under a set */
+	_Atomic(_Atomic uint64_t *) peer_rules;
 };
 
 static inline struct wg_worker *wg_ctrl_ctx(struct wg_gw *gw)

@@ -9,6 +9,7 @@
  * from the workers as snapshots, as GetStats reads them.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -196,6 +197,39 @@ static void ports(struct wg_gw *gw, struct wg_uapi_buf *out)
 			  gw->ports[p].name, role_name(gw->ports[p].role), gw->ports[p].kernel_drops);
 }
 
+/* Masquerade (docs/nat.md): the flow table and what it did. */
+static void nat(struct wg_uapi_buf *out, const struct wg_gw_stats *st)
+{
+	static const struct { const char *name, *help; size_t off; } c[] = {
+		{ "created", "Flows created.", offsetof(struct wg_gw_stats, nat.created) },
+		{ "expired", "Flows freed by their timeout.", offsetof(struct wg_gw_stats, nat.expired) },
+		{ "flushed", "Flows freed by a change of pool or port range.",
+		  offsetof(struct wg_gw_stats, nat.flushed) },
+		{ "translated_out", "Packets translated on their way out.",
+		  offsetof(struct wg_gw_stats, nat.translated_out) },
+		{ "translated_in", "Packets translated back.", offsetof(struct wg_gw_stats, nat.translated_in) },
+		{ "misses", "Packets to a masquerade address, or ICMP errors, of no flow.",
+		  offsetof(struct wg_gw_stats, nat.misses) },
+		{ "ports_exhausted", "New flows refused: no outside port free.",
+		  offsetof(struct wg_gw_stats, nat.ports_exhausted) },
+		{ "table_full", "New flows refused: the table full.",
+		  offsetof(struct wg_gw_stats, nat.table_full) },
+		{ "source_limit", "New flows refused: the inside address at its bound.",
+		  offsetof(struct wg_gw_stats, nat.source_limit) },
+		{ "handed_off", "Packets handed to their flow's worker.",
+		  offsetof(struct wg_gw_stats, nat.handed_off) },
+	};
+	uint64_t v;
+
+	family(out, "wgdp_nat_flows", "gauge", "Masquerade flows held now.");
+	P("wgdp_nat_flows %" PRIu64 "\n", st->nat.flows);
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memcpy(&v, (const char *)st + c[i].off, sizeof(v));
+		P("# HELP wgdp_nat_%s_total %s\n# TYPE wgdp_nat_%s_total counter\n"
+		  "wgdp_nat_%s_total %" PRIu64 "\n", c[i].name, c[i].help, c[i].name, c[i].name, v);
+	}
+}
+
 static void memory(struct wg_gw *gw, struct wg_uapi_buf *out)
 {
 	struct rte_malloc_socket_stats ms;
@@ -222,6 +256,7 @@ static void aggregate(struct wg_gw *gw, struct wg_uapi_buf *out)
 	drops(gw, out, &st);
 	workers(gw, out);
 	ports(gw, out);
+	nat(out, &st);
 	memory(gw, out);
 }
 

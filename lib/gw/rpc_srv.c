@@ -19,6 +19,7 @@
 #include <rte_mempool.h>
 
 #include "gw_internal.h"
+#include "gw_nat.h"
 #include "wg_crypto.h"
 #include "wg_ctl.h"
 #include "wg_rpc.h"
@@ -321,6 +322,7 @@ static int be_stats(void *ctx, json_t *result, char *why, size_t whylen)
 	json_object_set_new(result, "handshakes", handshake_json(gw));
 	json_object_set_new(result, "aead_engine", json_string(wg_gw_aead(gw)));
 	json_object_set_new(result, "memory", memory_json(gw));
+	json_object_set_new(result, "nat", wg_gw_nat_stats_json(gw));
 	json_object_set_new(result, "control", control_json(gw));
 	return 0;
 }
@@ -542,6 +544,7 @@ int wg_gw_rpc_backend(struct wg_gw *gw, char *err, size_t errlen)
 		.events = be_events, .set_enabled = be_set_enabled, .save_config = be_save_config,
 		.yield = be_yield,
 	};
+	wg_gw_nat_rpc_backend(gw->rpc_backend);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <rte_ethdev.h>
 
 #include "gw_internal.h"
+#include "gw_nat.h"
 #include "wg_crypto.h"
 
 #define DUMP_PEERS_MAX 32u
@@ -143,6 +144,7 @@ void wg_gw_get_stats(struct wg_gw *gw, struct wg_gw_stats *st)
 	st->under_load = atomic_load(&gw->under_load);
 	st->under_load_entered = gw->hs.under_load_entered;
 	st->peers = gw->n_peers;
+	wg_gw_nat_stats(gw, st);
 	for (uint32_t id = 0; id < gw->max_peers; id++)
 		st->peers_with_session += atomic_load(&gw->peers[id].live) &&
 			atomic_load(&gw->peers[id].tx_kp) != NULL;

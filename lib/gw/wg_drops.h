@@ -44,7 +44,16 @@
 	X(FRAG_RATELIMIT,   "outer fragments past the per-source rate")          \
 	X(FRAG_TOO_BIG,     "reassembled datagram larger than a buffer")         \
 	X(PEER_GONE,        "packet for or from a peer removed meanwhile")       \
-	X(HANDOFF_FULL,     "ring to the keypair's owning worker full")          \
+	X(HANDOFF_FULL,     "ring to the keypair's owning worker full")              \
+	X(NAT_NO_FLOW,      "to a masquerade address, or an ICMP error, of no flow") \
+	X(NAT_TABLE_FULL,   "masquerade: the flow table is full")                    \
+	X(NAT_SOURCE_LIMIT, "masquerade: the inside address holds its most flows")   \
+	X(NAT_PORTS_EXHAUSTED, "masquerade: no outside port free for a new flow")    \
+	X(NAT_FRAGMENT,     "masquerade: a fragment (not translated)")                \
+	X(NAT_UNSUPPORTED,  "masquerade: a protocol or ICMP type it cannot translate") \
+	X(NAT_MALFORMED,    "masquerade: malformed TCP, UDP or ICMP")                 \
+	X(NAT_HANDOFF_FULL, "ring to the flow's owning worker full")                 \
+	X(DST_REFUSED,      "destination not allowed by the peer's destination rules")    \
 	X(PEER_DISABLED,    "packet for or handshake from a disabled peer")
 
 enum wg_drop {

@@ -96,6 +96,14 @@ struct wg_gw_stats {
 	uint64_t hs_busy_ns;           /* the control lcore's time on handshake messages */
 	uint64_t hs_lcores_busy_ns;    /* the handshake lcores' time preparing, together */
 	uint32_t peers, peers_with_session;
+	struct {                       /* masquerade (docs/nat.md) */
+		uint64_t flows;                /* now */
+		uint64_t created, expired, flushed;
+		uint64_t translated_out, translated_in;
+		uint64_t misses;               /* packets for a masquerade address of no flow */
+		uint64_t ports_exhausted, table_full, source_limit;
+		uint64_t handed_off;           /* packets passed to their flow's worker */
+	} nat;
 };
 /* Exact only while no lcore is running (tests stop polling first); otherwise a snapshot. */
 void wg_gw_get_stats(struct wg_gw *gw, struct wg_gw_stats *st);
@@ -108,5 +116,30 @@ void wg_gw_dump_stats(struct wg_gw *gw, FILE *out);
 const char *wg_gw_aead(const struct wg_gw *gw);
 /* A line per listening port and lcore role, for the start-up message. */
 void wg_gw_describe(struct wg_gw *gw, FILE *out);
+
+/* ---- Masquerade and destination rules (docs/nat.md), on the control lcore's thread ---- */
+
+/* Masquerade on the named port, as its configuration says it (m->port_min 0: the default
+ * range); all or nothing. 0, or an errno with a reason in why. */
+int wg_gw_masquerade(struct wg_gw *gw, const char *port, const struct wg_config_masq *m,
+		     bool validate_only, char *why, size_t whylen);
+/* Define or replace a set of destination rules; put a peer under one (NULL: none). */
+int wg_gw_rule_set(struct wg_gw *gw, const char *name, const struct wg_dstrule *rules,
+		   size_t n, bool validate_only, char *why, size_t whylen);
+int wg_gw_peer_rule_set(struct wg_gw *gw, const uint8_t key[32], const char *name,
+			bool validate_only, char *why, size_t whylen);
+
+/* A masqueraded flow as the listings show it. */
+struct wg_gw_flow {
+	unsigned worker;
+	uint8_t proto, state;              /* state: TCP's WG_NAT_ST_* bits (wg_nat.h) */
+	uint16_t port;                     /* the gateway's port (index) it leaves by */
+	struct wg_endpoint inside, outside, remote;   /* ICMP: the port is the query id */
+	uint64_t idle_ns, timeout_ns;
+	uint64_t pkts_out, pkts_in;
+};
+/* The first flow at or after position *pos (0 to start); *pos is then past it. 0, or
+ * ENOENT when none is left. */
+int wg_gw_flow_next(struct wg_gw *gw, uint64_t *pos, struct wg_gw_flow *f);
 
 #endif

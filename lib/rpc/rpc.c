@@ -33,6 +33,15 @@ static const struct method METHODS[] = {
 	{ "GetEvents",     rpc_get_events },
 	{ "SetPeerEnabled", rpc_set_peer_enabled },
 	{ "SaveConfig",    rpc_save_config },
+	/* wgdp: masquerade and destination rules (docs/nat.md) */
+	{ "GetNat",        rpc_get_nat },
+	{ "SetMasquerade", rpc_set_masquerade },
+	{ "SetNat",        rpc_set_nat },
+	{ "ListFlows",     rpc_list_flows },
+	{ "GetRules",      rpc_get_rules },
+	{ "SetRules",      rpc_set_rules },
+	{ "RemoveRules",   rpc_remove_rules },
+	{ "SetPeerRules",  rpc_set_peer_rules },
 };
 
 static rpc_method_fn find_method(const char *name)

@@ -116,6 +116,24 @@ int rpc_set_peer_enabled(const struct wg_rpc_backend *be, const json_t *params,
 int rpc_save_config(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
 		    struct rpc_err *e);
 
+/* nat.c: masquerade and destination rules */
+int rpc_get_nat(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
+		struct rpc_err *e);
+int rpc_set_masquerade(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
+		       struct rpc_err *e);
+int rpc_set_nat(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
+		struct rpc_err *e);
+int rpc_list_flows(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
+		   struct rpc_err *e);
+int rpc_get_rules(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
+		  struct rpc_err *e);
+int rpc_set_rules(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
+		  struct rpc_err *e);
+int rpc_remove_rules(const struct wg_rpc_backend *be, const json_t *params, json_t **result,
+		     struct rpc_err *e);
+int rpc_set_peer_rules(const struct wg_rpc_backend *be, const json_t *params,
+		       json_t **result, struct rpc_err *e);
+
 /* Append bytes to an output buffer: 0 or ENOMEM. */
 int rpc_append(struct wg_uapi_buf *b, const void *data, size_t len);
 

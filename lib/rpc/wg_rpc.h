@@ -20,6 +20,8 @@
 
 #include <jansson.h>
 
+#include "wg_config.h"
+#include "wg_dstrule.h"
 #include "wg_uapi.h"
 #include "wg_wire.h"
 
@@ -53,6 +55,29 @@ struct wg_rpc_device {
 	uint32_t fwmark;                /* 0: off */
 	uint64_t n_peers;
 	struct wg_obfs obfs;            /* AmneziaWG's parameters (all zero: plain) */
+};
+
+/* SetMasquerade: a port's masquerade, the fields given changed (docs/nat.md). */
+struct wg_rpc_masq {
+	char port[WG_CONFIG_NAME_LEN];
+	bool has_enabled, has_sources, has_pool, has_port_range;
+	struct wg_config_masq m;
+};
+
+/* SetNat: the masquerade's bounds and timeouts, the fields given (non-zero) changed. */
+struct wg_rpc_nat {
+	struct wg_config_nat n;
+};
+
+/* A masqueraded flow, for ListFlows. */
+struct wg_rpc_flow {
+	unsigned worker;
+	uint8_t proto;
+	const char *state;              /* "established", "closing", "transitory", "active" */
+	char port[WG_CONFIG_NAME_LEN];  /* the gateway's port it leaves by */
+	struct wg_endpoint inside, outside, remote;   /* ICMP: the port is the query id */
+	uint64_t idle_ms, expires_ms;
+	uint64_t packets_out, packets_in;
 };
 
 /*
@@ -96,6 +121,26 @@ struct wg_rpc_backend {
 	/* A pause point in a long request (parsing a large one, reading its peers): the
 	 * backend may do other work there that does not touch its peers. NULL: none. */
 	void (*yield)(void *ctx);
+
+	/* Masquerade and destination rules (docs/nat.md); a NULL hook: its method answers
+	 * "method not found". The setters: 0, or a positive errno with a reason, nothing
+	 * changed; validate_only: only the checks. */
+	int (*nat)(void *ctx, json_t *result, char *why, size_t whylen);        /* GetNat */
+	int (*set_masquerade)(void *ctx, const struct wg_rpc_masq *m, bool validate_only,
+			      char *why, size_t whylen);
+	int (*set_nat)(void *ctx, const struct wg_rpc_nat *n, bool validate_only, char *why,
+		       size_t whylen);
+	/* The first flow at or after position *pos, *pos then past it: 0, or ENOENT. */
+	int (*flow_next)(void *ctx, uint64_t *pos, struct wg_rpc_flow *f);
+	uint64_t (*n_flows)(void *ctx);
+	int (*rules)(void *ctx, json_t *result, char *why, size_t whylen);      /* GetRules */
+	int (*peer_rules)(void *ctx, const uint8_t key[WG_KEY_LEN], const char **name);
+	int (*set_rules)(void *ctx, const char *name, const struct wg_dstrule *rules, size_t n,
+			 bool validate_only, char *why, size_t whylen);
+	int (*remove_rules)(void *ctx, const char *name, bool validate_only, char *why,
+			    size_t whylen);
+	int (*set_peer_rules)(void *ctx, const uint8_t key[WG_KEY_LEN], const char *name,
+			      bool validate_only, char *why, size_t whylen);
 };
 
 /* ---- Setup ------------------------------------------------------------------------- */

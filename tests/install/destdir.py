@@ -70,7 +70,8 @@ def main():
         etc + '/',
     } | {os.path.join(doc, f) for f in ('README.md', 'install.md', 'configuration.md',
                                         'uapi.md', 'control-api.md', 'operations.md', 'design.md',
-                                        'performance.md', 'benchmarking.md', 'obfuscation.md')}
+                                        'performance.md', 'benchmarking.md', 'obfuscation.md',
+                                        'nat.md')}
 
     dest = tempfile.mkdtemp(prefix='wgdp-destdir.')
     try:

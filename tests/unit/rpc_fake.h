@@ -52,6 +52,14 @@ struct fake {
 	uint32_t fwmark;
 	bool fail_stats;
 	struct wg_obfs obfs;            /* SetObfuscation's, checked as the gateway does */
+	/* Masquerade and destination rules: what the hooks were last given. */
+	unsigned nat_calls;             /* setter calls that changed something */
+	struct wg_rpc_masq masq;
+	struct wg_rpc_nat nat;
+	unsigned n_flows;               /* fake flows listed: UDP 10.200.0.2:(1000+i) */
+	char set_name[WG_CONFIG_RULES_NAME_LEN], peer_set[WG_CONFIG_RULES_NAME_LEN];
+	size_t n_rules;
+	struct wg_dstrule rules[8];
 };
 
 static inline void fake_peer_free(struct fake_peer *p)
@@ -347,6 +355,132 @@ static inline int fake_lcores(void *ctx, json_t *result, char *why, size_t whyle
 	return 0;
 }
 
+static inline int fake_set_masq(void *ctx, const struct wg_rpc_masq *m, bool validate_only,
+				char *why, size_t whylen)
+{
+	struct fake *f = ctx;
+
+	if (strcmp(m->port, "lan") != 0) {
+		snprintf(why, whylen, "no port named '%s'", m->port);
+		return ENOENT;
+	}
+	if (!validate_only) {
+		f->masq = *m;
+		f->nat_calls++;
+	}
+	return 0;
+}
+
+static inline int fake_set_nat(void *ctx, const struct wg_rpc_nat *n, bool validate_only,
+			       char *why, size_t whylen)
+{
+	struct fake *f = ctx;
+
+	(void)why;
+	(void)whylen;
+	if (!validate_only) {
+		f->nat = *n;
+		f->nat_calls++;
+	}
+	return 0;
+}
+
+static inline int fake_flow_next(void *ctx, uint64_t *pos, struct wg_rpc_flow *fl)
+{
+	struct fake *f = ctx;
+
+	if (*pos >= f->n_flows)
+		return ENOENT;
+	memset(fl, 0, sizeof(*fl));
+	fl->proto = 17;
+	fl->state = "active";
+	snprintf(fl->port, sizeof(fl->port), "lan");
+	wg_endpoint_parse(&fl->inside, "10.200.0.2:1000", 15);
+	fl->inside.port = (uint16_t)(1000 + *pos);
+	wg_endpoint_parse(&fl->outside, "10.60.0.1:40000", 15);
+	fl->outside.port = (uint16_t)(40000 + *pos);
+	wg_endpoint_parse(&fl->remote, "10.60.0.2:53", 12);
+	(*pos)++;
+	return 0;
+}
+
+static inline uint64_t fake_n_flows(void *ctx)
+{
+	return ((struct fake *)ctx)->n_flows;
+}
+
+static inline int fake_rules(void *ctx, json_t *result, char *why, size_t whylen)
+{
+	struct fake *f = ctx;
+
+	(void)why;
+	(void)whylen;
+	json_object_set_new(result, "rule_sets", f->set_name[0] ?
+		json_pack("[{s:s, s:[], s:i}]", "name", f->set_name, "allow", "peers", 0) :
+		json_array());
+	return 0;
+}
+
+static inline int fake_peer_rules(void *ctx, const uint8_t key[WG_KEY_LEN], const char **name)
+{
+	struct fake *f = ctx;
+
+	if (fake_find(&f->list, key) == NULL)
+		return ENOENT;
+	*name = f->peer_set[0] ? f->peer_set : NULL;
+	return 0;
+}
+
+static inline int fake_set_rules(void *ctx, const char *name, const struct wg_dstrule *rules,
+				 size_t n, bool validate_only, char *why, size_t whylen)
+{
+	struct fake *f = ctx;
+
+	if (n > 8) {
+		snprintf(why, whylen, "the fake holds 8 rules");
+		return ENOSPC;
+	}
+	if (!validate_only) {
+		snprintf(f->set_name, sizeof(f->set_name), "%s", name);
+		memcpy(f->rules, rules, n * sizeof(*rules));
+		f->n_rules = n;
+		f->nat_calls++;
+	}
+	return 0;
+}
+
+static inline int fake_remove_rules(void *ctx, const char *name, bool validate_only, char *why,
+				    size_t whylen)
+{
+	struct fake *f = ctx;
+
+	if (strcmp(name, f->set_name) != 0) {
+		snprintf(why, whylen, "no such rule set");
+		return ENOENT;
+	}
+	if (!validate_only) {
+		f->set_name[0] = '\0';
+		f->nat_calls++;
+	}
+	return 0;
+}
+
+static inline int fake_set_peer_rules(void *ctx, const uint8_t key[WG_KEY_LEN], const char *name,
+				      bool validate_only, char *why, size_t whylen)
+{
+	struct fake *f = ctx;
+
+	if (fake_find(&f->list, key) == NULL || (name && strcmp(name, f->set_name) != 0)) {
+		snprintf(why, whylen, "no such peer or rule set");
+		return ENOENT;
+	}
+	if (!validate_only) {
+		snprintf(f->peer_set, sizeof(f->peer_set), "%s", name ? name : "");
+		f->nat_calls++;
+	}
+	return 0;
+}
+
 static inline void fake_init(struct fake *f, size_t max_peers)
 {
 	memset(f, 0, sizeof(*f));
@@ -369,6 +503,10 @@ static inline struct wg_rpc_backend fake_backend(struct fake *f)
 		.ctx = f, .device = fake_device, .peer_at = fake_peer_at,
 		.peer_get = fake_peer_get, .apply = fake_apply, .validate = fake_validate,
 		.stats = fake_stats, .lcores = fake_lcores,
+		.set_masquerade = fake_set_masq, .set_nat = fake_set_nat,
+		.flow_next = fake_flow_next, .n_flows = fake_n_flows, .rules = fake_rules,
+		.peer_rules = fake_peer_rules, .set_rules = fake_set_rules,
+		.remove_rules = fake_remove_rules, .set_peer_rules = fake_set_peer_rules,
 	};
 }
 
@@ -395,6 +533,7 @@ static inline char *fake_snapshot(const struct fake *f)
 		}
 		fputc('\n', m);
 	}
+	fprintf(m, "nat=%u\n", f->nat_calls);
 	if (fclose(m) != 0)
 		abort();
 	return s;

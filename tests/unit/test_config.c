@@ -959,6 +959,120 @@ static void test_save(void)
 	CHECK_EQ(unlink(path), 0);
 }
 
+/* Masquerade, the NAT's bounds and destination rules (docs/nat.md): read, refused with
+ * their line, and written back by wg_config_save the same. */
+static const char nat_conf[] =
+	"ports = (\n"
+	"  { name = \"wan\"; device = \"net_null0\"; role = \"wan\"; addresses = [ \"192.0.2.1/24\" ]; },\n"
+	"  { name = \"lan\"; device = \"net_null1\"; role = \"lan\";\n"
+	"    addresses = [ \"198.51.100.1/24\", \"198.51.100.2/24\" ];\n"
+	"    masquerade = { sources = [ \"10.200.0.0/16\" ]; pool = [ \"198.51.100.2\" ];\n"
+	"                   port_range = \"20000-29999\"; }; }\n"
+	");\n"
+	"nat = { max_flows = 100000; max_flows_per_source = 500;\n"
+	"        timeouts = { tcp_established = 3600; udp = 120; }; };\n"
+	"destination_rules = (\n"
+	"  { name = \"web\"; allow = [ \"0.0.0.0/0 tcp 80\", \"0.0.0.0/0 tcp 443\", \"::/0 tcp 443\" ]; },\n"
+	"  { name = \"none\"; allow = [ ]; }\n"
+	");\n"
+	"peers = ( { public_key = \"" PUB2 "\"; allowed_ips = [ \"10.200.0.2/32\" ];\n"
+	"            destination_rules = \"web\"; } );\n";
+
+#define LAN(body) "ports = ( { name = \"l\"; device = \"net_null0\"; role = \"lan\"; " \
+	"addresses = [ \"198.51.100.1/24\" ]; " body " } );\n"
+
+static const struct bad nat_bad[] = {
+	{ "ports = ( { name = \"w\"; device = \"d\"; role = \"wan\"; addresses = [ \"192.0.2.1/24\" ];\n"
+	  " masquerade = true; } );\n", 2, "has no \"lan\" role" },
+	{ LAN("masquerade = 1;"), 1, "must be true, false or a group" },
+	{ LAN("masquerade = { port_range = \"2000\"; };"), 1, "LOW-HIGH" },
+	{ LAN("masquerade = { port_range = \"3000-2000\"; };"), 1, "LOW-HIGH" },
+	{ LAN("masquerade = { pool = [ \"198.51.100.9\" ]; };"), 1, "not one of port" },
+	{ LAN("masquerade = { sources = [ \"fd00::/8\" ]; };"), 1, "not an IPv4 prefix" },
+	{ LAN("masquerade = { colour = 1; };"), 1, "unknown setting 'colour'" },
+	{ PORTS "nat = { max_flows = 3; };\n", 2, "max_flows" },
+	{ PORTS "nat = { timeouts = { udp = 0; }; };\n", 2, "udp" },
+	{ PORTS "destination_rules = ( { name = \"a\"; allow = [ \"10.0.0.1/8\" ]; } );\n", 2,
+	  "bits set past" },
+	{ PORTS "destination_rules = ( { name = \"a\"; allow = [ \"10.0.0.0/8 icmp 80\" ]; } );\n",
+	  2, "rule" },
+	{ PORTS "destination_rules = ( { name = \"a\"; allow = []; }, { name = \"a\"; allow = []; } );\n",
+	  2, "already defined" },
+	{ PEER("destination_rules = \"nope\";"), 3, "no rule set named 'nope'" },
+};
+
+static void check_nat_conf(const struct wg_config *c)
+{
+	const struct wg_config_masq *m = &c->ports[1].masq;
+	char t[WG_DSTRULE_STRLEN];
+
+	CHECK(!c->ports[0].masq.enabled);
+	CHECK(m->enabled);
+	CHECK_EQ(m->n_sources, 1);
+	CHECK_EQ(m->sources[0].len, 16);
+	CHECK_EQ(m->n_pool, 1);
+	CHECK_EQ(m->pool[0].addr[3], 2);
+	CHECK(m->port_min == 20000 && m->port_max == 29999);
+	CHECK(c->nat.max_flows == 100000 && c->nat.max_flows_per_source == 500);
+	CHECK(c->nat.tcp_established == 3600 && c->nat.udp == 120);
+	CHECK(c->nat.tcp_transitory == 240 && c->nat.icmp == 60);     /* the defaults */
+	CHECK_EQ(c->n_rule_sets, 2);
+	if (c->n_rule_sets == 2) {
+		CHECK(strcmp(c->rule_sets[0].name, "web") == 0);
+		CHECK_EQ(c->rule_sets[0].n_rules, 3);
+		CHECK_EQ(c->rule_sets[1].n_rules, 0);
+		wg_dstrule_format(t, &c->rule_sets[0].rules[2]);
+		CHECK(strcmp(t, "::/0 tcp 443") == 0);
+	}
+	CHECK_EQ(c->peers[0].rule_set, 1);
+}
+
+static void test_nat_config(void)
+{
+	struct wg_config a, b;
+	char err[WG_CONFIG_ERR_LEN] = "", path[512];
+
+	if (!CHECK_EQ(wg_config_parse(&a, nat_conf, "nat.conf", err, sizeof(err)), 0)) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	check_nat_conf(&a);
+	path_in_tmp(path, sizeof(path), "nat-saved.conf");
+	if (!CHECK_EQ(wg_config_save(&a, path, err, sizeof(err)), 0))
+		fprintf(stderr, "  %s\n", err);
+	if (CHECK_EQ(wg_config_load(&b, path, err, sizeof(err)), 0)) {
+		check_nat_conf(&b);
+		wg_config_free(&b);
+	} else {
+		fprintf(stderr, "  %s\n", err);
+	}
+	unlink(path);
+	wg_config_free(&a);
+	/* `masquerade = true` takes the port's address and the default range. */
+	if (!CHECK_EQ(wg_config_parse(&a, "ports = ( { name = \"l\"; device = \"d\"; role = \"both\"; "
+					       "addresses = [ \"198.51.100.1/24\" ]; masquerade = true; } );\n",
+			       "t.conf", err, sizeof(err)), 0))
+		fprintf(stderr, "  %s\n", err);
+	else {
+		CHECK(a.ports[0].masq.enabled && a.ports[0].masq.n_pool == 0);
+		CHECK(a.ports[0].masq.port_min == 1024 && a.ports[0].masq.port_max == 65535);
+		CHECK_EQ(a.nat.max_flows, 65536);
+		wg_config_free(&a);
+	}
+	for (size_t i = 0; i < sizeof(nat_bad) / sizeof(nat_bad[0]); i++) {
+		struct wg_config c;
+
+		memset(err, 0, sizeof(err));
+		if (!CHECK_EQ(wg_config_parse(&c, nat_bad[i].text, "bad.conf", err, sizeof(err)), -1)) {
+			fprintf(stderr, "  nat bad case %zu accepted\n", i);
+			wg_config_free(&c);
+			continue;
+		}
+		if (!CHECK(message_is(err, "bad.conf", nat_bad[i].line, nat_bad[i].reason)))
+			fprintf(stderr, "  nat bad case %zu: got \"%s\"\n", i, err);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static char conf[4096];
@@ -977,6 +1091,7 @@ int main(int argc, char **argv)
 	test_defaults();
 	test_good_values();
 	test_bad_table();
+	test_nat_config();
 	test_obfuscation();
 	test_err_buffer();
 	test_shape();

@@ -682,6 +682,95 @@ static json_t *run_json(const char *req)
 	return j;
 }
 
+/* Masquerade and destination rules: the parameters read and checked before the backend
+ * hears of them, ListFlows' pages. */
+static void test_nat_methods(void)
+{
+	json_t *r;
+	char params[256];
+	uint64_t offset = 0;
+	unsigned pages = 0, seen = 0;
+
+	reset(100);
+	ok_call("SetMasquerade", "{\"port\":\"lan\",\"enabled\":true,\"sources\":[\"10.200.0.0/16\"],"
+		"\"pool\":[\"10.60.0.1\"],\"port_range\":\"2000-2999\"}");
+	CHECK(F.masq.has_enabled && F.masq.m.enabled && F.masq.has_sources && F.masq.has_pool);
+	CHECK_EQ(F.masq.m.n_sources, 1);
+	CHECK_EQ(F.masq.m.sources[0].len, 16);
+	CHECK(F.masq.m.port_min == 2000 && F.masq.m.port_max == 2999);
+	ok_call("SetMasquerade", "{\"port\":\"lan\",\"enabled\":false}");
+	CHECK(F.masq.has_enabled && !F.masq.m.enabled && !F.masq.has_sources &&
+	      !F.masq.has_port_range);
+	expect_error("SetMasquerade", "{\"enabled\":true}", -32602, "port");
+	expect_error("SetMasquerade", "{\"port\":\"wan\",\"enabled\":true}", -32000, "no port named");
+	expect_error("SetMasquerade", "{\"port\":\"lan\",\"sources\":\"10.0.0.0/8\"}", -32602,
+		     "sources");
+	expect_error("SetMasquerade", "{\"port\":\"lan\",\"sources\":[\"fd00::/8\"]}", -32602,
+		     "sources[0]");
+	expect_error("SetMasquerade", "{\"port\":\"lan\",\"port_range\":\"9-2\"}", -32602,
+		     "port_range");
+	expect_error("SetMasquerade", "{\"port\":\"lan\",\"colour\":1}", -32602, "colour");
+	ok_call("SetNat", "{\"udp\":30,\"max_flows\":1000}");
+	CHECK(F.nat.n.udp == 30 && F.nat.n.max_flows == 1000 && F.nat.n.icmp == 0);
+	expect_error("SetNat", "{\"udp\":0}", -32602, "udp");
+	expect_error("SetNat", "{\"max_flows\":\"many\"}", -32602, "max_flows");
+	expect_error("SetNat", "{\"tcp_established\":99999999999}", -32602, "tcp_established");
+
+	ok_call("SetRules", "{\"name\":\"web\",\"allow\":[\"0.0.0.0/0 tcp 443\",\"::/0\"]}");
+	CHECK_EQ(F.n_rules, 2);
+	CHECK(F.n_rules == 2 && F.rules[0].proto == 6 && F.rules[0].port_min == 443);
+	expect_error("SetRules", "{\"name\":\"web\",\"allow\":[\"10.0.0.0/8\",\"10.0.0.0/8 tcp 70000\"]}",
+		     -32602, "allow[1]");
+	expect_error("SetRules", "{\"name\":\"a b\",\"allow\":[]}", -32602, "name");
+	expect_error("SetRules", "{\"name\":\"x\"}", -32602, "allow");
+	r = result_of("GetRules", NULL);
+	CHECK_EQ(json_array_size(json_object_get(r, "rule_sets")), 1);
+	json_decref(r);
+	expect_error("RemoveRules", "{\"name\":\"nope\"}", -32000, "no such rule set");
+	expect_error("SetPeerRules", "{\"public_key\":\"" PUB2 "\"}", -32602, "rule_set");
+	expect_error("SetPeerRules", "{\"public_key\":\"" PUB2 "\",\"rule_set\":\"web\"}", -32000,
+		     "no such peer");
+	ok_call("RemoveRules", "{\"name\":\"web\"}");
+
+	/* ListFlows: 7 flows in pages of 3, walked by next_offset. */
+	F.n_flows = 7;
+	expect_error("ListFlows", "{\"limit\":1001}", -32602, "limit");
+	expect_error("ListFlows", "{\"limit\":-1}", -32602, "limit");
+	for (;;) {
+		const json_t *next;
+
+		snprintf(params, sizeof(params), "{\"limit\":3,\"offset\":%llu}",
+			 (unsigned long long)offset);
+		r = result_of("ListFlows", params);
+		if (r == NULL)
+			break;
+		pages++;
+		seen += (unsigned)json_array_size(json_object_get(r, "flows"));
+		CHECK_EQ(jint(r, "total"), 7);
+		next = json_object_get(r, "next_offset");
+		if (pages == 1) {
+			const json_t *f0 = json_array_get(json_object_get(r, "flows"), 0);
+
+			CHECK(strcmp(jstr(f0, "protocol"), "udp") == 0);
+			CHECK(strcmp(jstr(f0, "inside"), "10.200.0.2:1000") == 0);
+			CHECK(strcmp(jstr(f0, "outside"), "10.60.0.1:40000") == 0);
+		}
+		if (json_is_null(next) || pages > 5) {
+			json_decref(r);
+			break;
+		}
+		offset = (uint64_t)json_integer_value(next);
+		json_decref(r);
+	}
+	CHECK_EQ(pages, 3);
+	CHECK_EQ(seen, 7);
+	/* A backend without the hooks: method not found. */
+	BE.set_masquerade = NULL;
+	BE.flow_next = NULL;
+	expect_error("SetMasquerade", "{\"port\":\"lan\"}", -32601, "SetMasquerade");
+	expect_error("ListFlows", NULL, -32601, "ListFlows");
+}
+
 static void test_envelope(void)
 {
 	json_t *r;
@@ -1283,6 +1372,7 @@ int main(void)
 	test_bulk_remove();
 	test_backend_errors();
 	test_stats_lcores();
+	test_nat_methods();
 	test_envelope();
 	test_bad_requests();
 	test_bad_stream();
