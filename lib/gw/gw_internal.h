@@ -485,8 +485,9 @@ static inline size_t wg_gw_request_limit(const struct wg_gw *gw, size_t dflt)
 	return full > dflt ? full : dflt;
 }
 
-/* slice.c: a long request's pause point (cheap when the slice is not over). */
-void wg_gw_yield(struct wg_gw *gw);
+/* slice.c: a long request's pause point (cheap when the slice is not over); its argument
+ * is the gateway, untyped so that it serves as a struct wg_yield or backend callback. */
+void wg_gw_yield(void *gw);
 void wg_pace_mark(struct wg_gw *gw);      /* the control loop looked at handshakes */
 void wg_pace_sockets_begin(struct wg_gw *gw, const char *what);
 void wg_pace_sockets_end(struct wg_gw *gw);

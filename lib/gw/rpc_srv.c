@@ -458,11 +458,6 @@ static int be_save_config(void *ctx, json_t *result, char *why, size_t whylen)
 	return 0;
 }
 
-static void be_yield(void *ctx)
-{
-	wg_gw_yield(ctx);
-}
-
 static void flush(struct wg_ctl_conn *c, struct rpc_client *u)
 {
 	if (u->out.len == 0)
@@ -542,7 +537,7 @@ int wg_gw_rpc_backend(struct wg_gw *gw, char *err, size_t errlen)
 		.ctx = gw, .device = be_device, .peer_at = be_peer_at, .peer_get = be_peer_get,
 		.apply = be_apply, .validate = be_validate, .stats = be_stats, .lcores = be_lcores,
 		.events = be_events, .set_enabled = be_set_enabled, .save_config = be_save_config,
-		.yield = be_yield,
+		.yield = wg_gw_yield,
 	};
 	wg_gw_nat_rpc_backend(gw->rpc_backend);
 	return 0;

@@ -37,8 +37,9 @@ void wg_pace_mark(struct wg_gw *gw)
 	p->last_service = t;
 }
 
-void wg_gw_yield(struct wg_gw *gw)
+void wg_gw_yield(void *arg)
 {
+	struct wg_gw *gw = arg;
 	struct wg_pace *p = &gw->pace;
 	uint64_t now;
 

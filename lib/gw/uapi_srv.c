@@ -97,16 +97,11 @@ static void get_more(struct wg_gw *gw, struct wg_ctl_conn *c, struct client *u)
 	flush(c, u);
 }
 
-static void yield(void *gw)
-{
-	wg_gw_yield(gw);
-}
-
 static void do_set(struct wg_gw *gw, struct client *u, const char *body, size_t len)
 {
 	struct wg_uapi_set s;
 	char why[WG_UAPI_WHY_LEN + 64];
-	struct wg_yield y = { .fn = yield, .arg = gw };
+	struct wg_yield y = { .fn = wg_gw_yield, .arg = gw };
 	int rc = wg_uapi_parse_set_yield(&s, body, len, why, sizeof(why), &y);
 
 	if (rc == 0) {

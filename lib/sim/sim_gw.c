@@ -38,16 +38,11 @@ bool wg_sim_gw_peer_endpoint(struct wg_sim *s, unsigned k, struct wg_endpoint *e
 	return true;
 }
 
-static void sim_yield(void *gw)
-{
-	wg_gw_yield(gw);
-}
-
 int wg_sim_uapi_set_sliced(struct wg_sim *s, const char *body, uint64_t slice_ns,
 			   char *why, size_t whylen)
 {
 	struct wg_gw *gw = s->gw;
-	struct wg_yield y = { .fn = sim_yield, .arg = gw };
+	struct wg_yield y = { .fn = wg_gw_yield, .arg = gw };
 	struct wg_uapi_set set;
 	uint64_t was = gw->pace.slice_ns;
 	int rc;
