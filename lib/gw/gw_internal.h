@@ -432,6 +432,7 @@ struct wg_gw {
 	struct wg_http_handlers *http_handlers;
 	struct wg_http_handlers *metrics_handlers;
 	uint64_t metrics_pages;        /* [ctrl] /metrics pages served */
+	uint64_t metrics_pieces;       /* [ctrl] the pieces they were made in */
 	uint64_t metrics_piece_max_ns; /* [ctrl] the longest a piece of one took */
 	struct rte_ring *tel_ring;     /* telemetry thread -> control lcore: requests */
 	struct wg_ctl_server *uapi;    /* [ctrl] the `wg` socket */

@@ -338,6 +338,7 @@ static int more(void *state, struct wg_uapi_buf *out, size_t room)
 	struct page *pg = state;
 	uint64_t t0 = cpu_ns(), took;
 
+	pg->gw->metrics_pieces++;
 	if (pg->phase == AGGREGATE) {
 		pg->gw->metrics_pages++;
 		aggregate(pg->gw, out);

@@ -310,8 +310,9 @@ static int be_stats(void *ctx, json_t *result, char *why, size_t whylen)
 	json_object_set_new(result, "peers_with_session", json_integer(st.peers_with_session));
 	json_object_set_new(result, "peers_disabled", json_integer(gw->n_disabled));
 	json_object_set_new(result, "handshakes_completed", json_integer((json_int_t)gw->hs_completed));
-	json_object_set_new(result, "metrics", json_pack("{s:I, s:I}", "pages",
-			    (json_int_t)gw->metrics_pages, "piece_max_ns",
+	json_object_set_new(result, "metrics", json_pack("{s:I, s:I, s:I}", "pages",
+			    (json_int_t)gw->metrics_pages, "pieces",
+			    (json_int_t)gw->metrics_pieces, "piece_max_ns",
 			    (json_int_t)gw->metrics_piece_max_ns));
 	json_object_set_new(result, "events", json_pack("{s:I, s:I}", "next",
 			    (json_int_t)wg_events_next_seq(gw->events), "lost",

