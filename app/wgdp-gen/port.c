@@ -74,7 +74,7 @@ static int port_start(struct gen *g, uint16_t id, char *err, size_t errlen)
 }
 
 /* net_af_packet reports no imissed in DPDK 22.11: what the kernel drops because the ring
- * it fills for us is full is in the PMD's sockets' PACKET_STATISTICS (as lib/gw/port.c
+ * it fills for us is full is in the PMD's sockets' PACKET_STATISTICS (as lib/gw/state/port.c
  * finds them: by their binding to the port's interface). */
 static void find_packet_sockets(struct gen *g, unsigned side)
 {

@@ -16,51 +16,6 @@
 #include "wg_crypto.h"
 #include "wg_ctl.h"
 
-int wg_meta_offset = -1;
-
-static const char *const drop_names[WG_DROP_COUNT] = {
-#define WG_DROP_NAME(name, text) [WG_DROP_##name] = #name,
-	WG_DROPS(WG_DROP_NAME)
-#undef WG_DROP_NAME
-};
-
-static const char *const drop_texts[WG_DROP_COUNT] = {
-#define WG_DROP_TEXT(name, text) [WG_DROP_##name] = text,
-	WG_DROPS(WG_DROP_TEXT)
-#undef WG_DROP_TEXT
-};
-
-const char *wg_drop_name(enum wg_drop d)
-{
-	return (unsigned)d < WG_DROP_COUNT ? drop_names[d] : "UNKNOWN";
-}
-
-const char *wg_drop_text(enum wg_drop d)
-{
-	return (unsigned)d < WG_DROP_COUNT ? drop_texts[d] : "unknown";
-}
-
-uint64_t wg_gw_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * WG_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static int register_meta(void)
-{
-	static const struct rte_mbuf_dynfield desc = {
-		.name = "wgdp_meta",
-		.size = sizeof(struct wg_meta),
-		.align = __alignof__(struct wg_meta),
-	};
-
-	if (wg_meta_offset < 0)
-		wg_meta_offset = rte_mbuf_dynfield_register(&desc);
-	return wg_meta_offset < 0 ? -1 : 0;
-}
-
 static int make_rings(struct wg_gw *gw, const char *tag)
 {
 	char name[RTE_RING_NAMESIZE];
@@ -180,7 +135,7 @@ static int build(struct wg_gw *gw, const struct wg_gw_params *prm, char *err, si
 			 wg_aead_engine_name((enum wg_aead_engine)gw->aead_engine));
 		return -1;
 	}
-	if (register_meta() != 0 || make_rings(gw, tag) != 0 || make_rcu(gw) != 0) {
+	if (wg_meta_register() != 0 || make_rings(gw, tag) != 0 || make_rcu(gw) != 0) {
 		snprintf(err, errlen, "cannot create rings or RCU state (%s)", rte_strerror(rte_errno));
 		return -1;
 	}
@@ -352,106 +307,7 @@ void wg_gw_destroy(struct wg_gw *gw)
 	rte_free(gw);
 }
 
-const char *wg_gw_aead(const struct wg_gw *gw)
-{
-	return wg_aead_describe(gw->workers[0].aead);
-}
-
-struct wg_worker *wg_gw_worker(struct wg_gw *gw, unsigned i)
-{
-	return i < gw->n_workers ? &gw->workers[i] : NULL;
-}
-
-void wg_gw_worker_register(struct wg_worker *w)
-{
-	w->gw->lcore_of[w->rcu_id] = rte_lcore_id();
-	if (w->gw->rcu) {
-		rte_rcu_qsbr_thread_register(w->gw->rcu, w->rcu_id);
-		rte_rcu_qsbr_thread_online(w->gw->rcu, w->rcu_id);
-	}
-}
-
-void wg_gw_worker_offline(struct wg_worker *w)
-{
-	if (w->gw->rcu)
-		rte_rcu_qsbr_thread_offline(w->gw->rcu, w->rcu_id);
-}
-
-void wg_gw_worker_online(struct wg_worker *w)
-{
-	if (w->gw->rcu)
-		rte_rcu_qsbr_thread_online(w->gw->rcu, w->rcu_id);
-}
-
-void wg_gw_worker_unregister(struct wg_worker *w)
-{
-	if (w->gw->rcu) {
-		rte_rcu_qsbr_thread_offline(w->gw->rcu, w->rcu_id);
-		rte_rcu_qsbr_thread_unregister(w->gw->rcu, w->rcu_id);
-	}
-}
-
-/* Worker 0 also sends what the control lcore queued for each port. */
-static void send_for_ctrl(struct wg_worker *w)
-{
-	struct wg_gw *gw = w->gw;
-	struct rte_mbuf *pkts[WG_BURST];
-
-	for (unsigned p = 0; p < gw->n_ports; p++) {
-		unsigned n = rte_ring_sc_dequeue_burst(gw->ctrl_tx[p], (void **)pkts, WG_BURST, NULL);
-
-		for (unsigned i = 0; i < n; i++) {
-			w->tx_pkts--;   /* counted once, by the control lcore */
-			w->tx_bytes -= rte_pktmbuf_pkt_len(pkts[i]);
-			wg_dp_tx(w, p, pkts[i]);
-		}
-	}
-}
-
-/* One burst per port and poll; on a lcore shared with the control loop, a few more while
- * they come back full, so that data keeps its share of the lcore whatever the control
- * loop has to do (its handshake work is bounded by a slice). */
-void wg_gw_worker_poll(struct wg_worker *w, uint64_t now)
-{
-	struct wg_gw *gw = w->gw;
-	struct rte_mbuf *pkts[WG_BURST];
-	unsigned bursts = gw->single_lcore ? WG_RX_BURSTS_SHARED : 1;
-	uint64_t before = w->rx_pkts;
-
-	w->now = now;
-	w->polls++;
-	w->rx_backlogged = false;
-	for (unsigned p = 0; p < gw->n_ports; p++) {
-		for (unsigned b = 0; b < bursts; b++) {
-			uint16_t n = rte_eth_rx_burst(gw->ports[p].dpdk_id, (uint16_t)w->idx, pkts,
-						      WG_BURST);
-
-			if (n)
-				wg_dp_rx_burst(w, p, pkts, n, now);
-			if (n < WG_BURST)
-				break;
-			w->full_bursts++;
-			w->rx_backlogged |= b == bursts - 1;
-		}
-	}
-	w->idle_polls += w->rx_pkts == before;
-	wg_frag_expire(w, now);
-	if (w->handoff)
-		wg_dp_rx_handoff(w, now);
-	wg_gw_nat_poll(w, now);
-	if (w->idx == 0 && !gw->single_lcore)
-		send_for_ctrl(w);
-	wg_dp_tx_flush(w);
-	if (gw->rcu)
-		rte_rcu_qsbr_quiescent(gw->rcu, w->rcu_id);
-}
-
 void wg_gw_request_stop(struct wg_gw *gw)
 {
 	gw->stop = true;
-}
-
-bool wg_gw_stopping(const struct wg_gw *gw)
-{
-	return gw->stop;
 }

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "gw_internal.h"
+#include "gw_state.h"
 
 /* What a hook did with a packet. */
 enum wg_nat_verdict {

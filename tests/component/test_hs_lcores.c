@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Handshakes on several lcores (lib/gw/hs_lcore.c), in one process (lib/sim): the same
+ * Handshakes on several lcores (lib/gw/ctl/hs_lcore.c), in one process (lib/sim): the same
  * storm of valid initiations, every client at once, against the gateway with no handshake
  * lcore (the control lcore does it all), one and two. Each run must establish every
  * session (past the load mark, through cookie replies and initiations with mac2, as real

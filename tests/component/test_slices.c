@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Long requests in slices (lib/gw/slice.c), in one process (lib/sim), the demo's layout
+ * Long requests in slices (lib/gw/ctl/slice.c), in one process (lib/sim), the demo's layout
  * (one lcore for the worker and the control loop):
  *
  *   served    while a set of 20,000 peers is parsed and applied, the data that was

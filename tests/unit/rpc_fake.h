@@ -298,7 +298,7 @@ static inline int fake_peer_get(void *ctx, const uint8_t key[WG_KEY_LEN],
 	return 0;
 }
 
-/* Canned counters in the shape lib/gw/rpc_srv.c gives them: every drop reason by name,
+/* Canned counters in the shape lib/gw/ctl/rpc_srv.c gives them: every drop reason by name,
  * zero or not (here a shortened list of reasons). */
 static inline json_t *fake_drops(uint64_t base)
 {

@@ -14,7 +14,7 @@
  * The control loop marks each time it looks at handshakes (wg_pace_mark); the longest
  * time between two marks is what GetStats shows as the longest pause.
  */
-#include "gw_internal.h"
+#include "gw_ctl.h"
 
 static uint64_t slice_ns(const struct wg_gw *gw)
 {

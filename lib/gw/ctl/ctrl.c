@@ -9,7 +9,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include "gw_internal.h"
+#include "gw_ctl.h"
 
 #define ETH_LEN 14
 #define TIMER_SLICE 256       /* peers whose timers are run per control iteration */
@@ -50,6 +50,14 @@ void wg_ctrl_solicit(struct wg_gw *gw, unsigned port, const struct wg_ip *ip, ui
 	wg_dp_tx(wg_ctrl_ctx(gw), port, m);
 }
 
+/* Record a neighbour; one that just became known releases what waited for it. */
+static void learn(struct wg_gw *gw, unsigned port, const struct wg_ip *ip, const uint8_t mac[6],
+		  bool create, uint64_t now)
+{
+	if (wg_neigh_learn(gw, port, ip, mac, create))
+		wg_ctrl_neigh_learned(gw, ip, now);
+}
+
 static void on_arp(struct wg_gw *gw, struct rte_mbuf *m, unsigned port, uint64_t now)
 {
 	const struct wg_port *p = &gw->ports[port];
@@ -67,11 +75,11 @@ static void on_arp(struct wg_gw *gw, struct rte_mbuf *m, unsigned port, uint64_t
 	rte_pktmbuf_free(m);
 	if (!wg_port_is_ours(p, &tpa)) {
 		/* Refresh what we know, but do not fill the table from others' chatter. */
-		wg_neigh_learn(gw, port, &spa, a.sha, false, now);
+		learn(gw, port, &spa, a.sha, false, now);
 		wg_ctrl_ctx(gw)->drops[WG_DROP_NEIGH_NOT_FOR_US]++;
 		return;
 	}
-	wg_neigh_learn(gw, port, &spa, a.sha, true, now);
+	learn(gw, port, &spa, a.sha, true, now);
 	gw->local_used++;
 	if (a.op != 1)
 		return;
@@ -100,7 +108,7 @@ static void on_nd(struct wg_gw *gw, struct rte_mbuf *m, unsigned port, uint64_t 
 	rte_pktmbuf_free(m);
 	if (nd.type == 136) {          /* advertisement: the answer to our solicitation */
 		if (nd.has_lladdr)
-			wg_neigh_learn(gw, port, &nd.target, nd.lladdr, false, now);
+			learn(gw, port, &nd.target, nd.lladdr, false, now);
 		gw->local_used++;
 		return;
 	}
@@ -109,7 +117,7 @@ static void on_nd(struct wg_gw *gw, struct rte_mbuf *m, unsigned port, uint64_t 
 		return;
 	}
 	if (nd.has_lladdr && nd.src.family)
-		wg_neigh_learn(gw, port, &nd.src, nd.lladdr, true, now);
+		learn(gw, port, &nd.src, nd.lladdr, true, now);
 	/* DAD probes come from :: and are answered to all-nodes; we only answer real ones. */
 	if (!nd.src.family || !nd.has_lladdr) {
 		wg_ctrl_ctx(gw)->drops[WG_DROP_LOCAL_UNHANDLED]++;

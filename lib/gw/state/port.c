@@ -11,7 +11,7 @@
 #include <rte_dev.h>
 #include <rte_ethdev.h>
 
-#include "gw_internal.h"
+#include "gw_state.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024

@@ -15,18 +15,10 @@
 #include <rte_mbuf.h>
 #include <rte_random.h>
 
-#include "gw_internal.h"
+#include "gw_ctl.h"
 #include "gw_log.h"
 #include "wg_cookie.h"
 #include "wg_crypto.h"
-
-uint64_t wg_unix_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * WG_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 /* Noise callbacks over the gateway's index table and key hash. */
 static uint32_t cb_index_new(void *ctx, struct wg_noise_peer *np)
@@ -89,36 +81,6 @@ static void send_message(struct wg_gw *gw, const struct wg_peer_ep *ep, const vo
 	memcpy(payload + pad, msg, len);
 	if (wg_gw_frame_send(gw, ep, m))
 		gw->hs_sent++;
-}
-
-static void free_keypair(struct wg_gw *gw, void *obj)
-{
-	struct wg_gw_keypair *gkp = obj;
-
-	(void)gw;
-	wg_keypair_wipe(&gkp->kp);
-	wg_wipe(gkp, sizeof(*gkp));
-	rte_free(gkp);
-}
-
-void wg_peer_retire_keypairs(struct wg_gw *gw, struct wg_keypair **kps, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		struct wg_gw_keypair *gkp = container_of(kps[i], struct wg_gw_keypair, kp);
-
-		wg_index_free(&gw->index, gkp->kp.local_index);
-		wg_gw_retire(gw, gkp, free_keypair);
-	}
-}
-
-/* Workers send on the current keypair; publish it after every slot change. */
-void wg_peer_publish_keypair(struct wg_gw *gw, struct wg_peer *peer)
-{
-	struct wg_keypair *cur = peer->noise.keypairs.current;
-
-	(void)gw;
-	atomic_store_explicit(&peer->tx_kp, cur ? container_of(cur, struct wg_gw_keypair, kp) : NULL,
-			      memory_order_release);
 }
 
 /* Derive the session of a finished handshake and place it in the slots. The slot change

@@ -10,7 +10,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
-#include "gw_internal.h"
+#include "gw_dp.h"
 
 #define ETH_LEN 14
 #define UDP_LEN 8

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "gw_internal.h"
+#include "gw_state.h"
 
 #define MAC_VALID (1ull << 63)
 
@@ -81,19 +81,18 @@ bool wg_neigh_lookup(const struct wg_gw *gw, const struct wg_ip *ip, uint8_t mac
 	return false;
 }
 
-void wg_neigh_learn(struct wg_gw *gw, unsigned port, const struct wg_ip *ip,
-		    const uint8_t mac[6], bool create, uint64_t now)
+bool wg_neigh_learn(struct wg_gw *gw, unsigned port, const struct wg_ip *ip,
+		    const uint8_t mac[6], bool create)
 {
 	struct wg_neigh *n = wg_neigh_get(gw, ip, create);
 	bool was_valid;
 
 	if (n == NULL)
-		return;
+		return false;
 	was_valid = atomic_load_explicit(&n->mac, memory_order_relaxed) & MAC_VALID;
 	n->port = (uint16_t)port;
 	atomic_store_explicit(&n->mac, pack_mac(mac), memory_order_release);
-	if (!was_valid)
-		wg_ctrl_neigh_learned(gw, ip, now);
+	return !was_valid;
 }
 
 static bool on_link(const struct wg_port *p, const struct wg_ip *dst)

@@ -21,7 +21,7 @@
 #include <rte_ring.h>
 #include <rte_telemetry.h>
 
-#include "gw_internal.h"
+#include "gw_ctl.h"
 #include "gw_log.h"
 #include "wg_crypto.h"
 

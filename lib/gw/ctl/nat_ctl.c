@@ -12,6 +12,7 @@
 #include <rte_malloc.h>
 #include <rte_ring.h>
 
+#include "gw_ctl.h"
 #include "nat_priv.h"
 
 #define FLOWS_PER_WORKER_MIN 64

@@ -23,7 +23,7 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 
-#include "gw_internal.h"
+#include "gw_dp.h"
 
 #define WG_FRAG_FLOWS       256
 #define WG_FRAG_WAYS        8

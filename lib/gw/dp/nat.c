@@ -21,6 +21,7 @@
 #include <rte_malloc.h>
 #include <rte_ring.h>
 
+#include "gw_dp.h"
 #include "nat_priv.h"
 
 /* ---- who owns what ---- */

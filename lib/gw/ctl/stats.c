@@ -6,7 +6,7 @@
 
 #include <rte_ethdev.h>
 
-#include "gw_internal.h"
+#include "gw_ctl.h"
 #include "gw_nat.h"
 #include "wg_crypto.h"
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw_internal.h"
+#include "gw_ctl.h"
 #include "wg_crypto.h"
 #include "wg_uapi.h"
 

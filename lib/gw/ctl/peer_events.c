@@ -10,7 +10,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "gw_internal.h"
+#include "gw_ctl.h"
 #include "gw_log.h"
 #include "wg_crypto.h"
 

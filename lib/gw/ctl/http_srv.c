@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw_internal.h"
+#include "gw_ctl.h"
 #include "gw_log.h"
 
 static int listen_one(struct wg_gw *gw, const struct wg_config_http *c,

@@ -19,7 +19,7 @@
 #include <rte_malloc.h>
 #include <rte_pause.h>
 
-#include "gw_internal.h"
+#include "gw_ctl.h"
 #include "wg_crypto.h"
 
 /* Where a job's result lives: the end of the message's own buffer, past any frame. */

@@ -17,7 +17,7 @@
 
 #include <rte_rcu_qsbr.h>
 
-#include "gw_internal.h"
+#include "gw_state.h"
 
 struct retired {
 	void *obj;

@@ -13,7 +13,7 @@
 #include <rte_mbuf.h>
 #include <rte_random.h>
 
-#include "gw_internal.h"
+#include "gw_ctl.h"
 #include "wg_crypto.h"
 
 #define ETH_LEN 14

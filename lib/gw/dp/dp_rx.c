@@ -11,7 +11,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
-#include "gw_internal.h"
+#include "gw_dp.h"
 #include "gw_nat.h"
 #include "wg_cookie.h"
 #include "wg_crypto.h"

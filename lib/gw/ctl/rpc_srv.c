@@ -18,7 +18,7 @@
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 
-#include "gw_internal.h"
+#include "gw_ctl.h"
 #include "gw_nat.h"
 #include "wg_crypto.h"
 #include "wg_ctl.h"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gw_ctl.h"
 #include "gw_nat.h"
 #include "wg_nat.h"
 #include "wg_rpc.h"
