@@ -163,6 +163,31 @@ static int change(struct wg_allowedips *a, const struct wg_allowedips_change *c)
 	return 0;
 }
 
+int wg_allowedips_reserve(struct wg_allowedips *a, size_t n)
+{
+	size_t need = a->n_pending + n;
+	struct wg_allowedips_change *p;
+
+	if (need <= a->cap_pending)
+		return 0;
+	if (need > UINT32_MAX)
+		return -1;
+	if (a->n_pending == 0) {
+		/* Nothing to keep: a fresh block, not a copy of the old one. */
+		p = malloc(need * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		free(a->pending);
+	} else {
+		p = realloc(a->pending, need * sizeof(*p));
+		if (p == NULL)
+			return -1;
+	}
+	a->pending = p;
+	a->cap_pending = (uint32_t)need;
+	return 0;
+}
+
 void wg_allowedips_begin(struct wg_allowedips *a)
 {
 	if (a->replaying)

@@ -80,6 +80,10 @@ void wg_allowedips_publish(struct wg_allowedips *a);
 /* Replay at most `max` of the published batch's changes on the copy readers left; true
  * once none are left. */
 bool wg_allowedips_catch_up(struct wg_allowedips *a, uint32_t max);
+/* Room for n more changes in this batch, so that none of them has to grow the list (a
+ * copy of millions of changes, tens of milliseconds in one go). 0, or -1 out of memory
+ * (the changes then grow it as they come). */
+int wg_allowedips_reserve(struct wg_allowedips *a, size_t n);
 /* Publish and catch up completely. */
 void wg_allowedips_commit(struct wg_allowedips *a);
 

@@ -60,20 +60,19 @@ void wg_rpc_init(void)
 
 /* ---- output ---- */
 
-/* Responses hold no secret (no preshared or private key is ever printed), so realloc's
- * unwiped old block is acceptable here, and it saves a copy of large listings. */
+/* The buffer is a wg_uapi_buf, freed by wg_uapi_buf_free: grown the same way (large
+ * listings move by mremap, not copied). */
 int rpc_append(struct wg_uapi_buf *b, const void *data, size_t len)
 {
 	if (len > SIZE_MAX / 2 - b->len)
 		return ENOMEM;
 	if (b->len + len > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
-		char *d;
+		void *d = b->data;
 
 		while (cap < b->len + len)
 			cap *= 2;
-		d = realloc(b->data, cap);
-		if (d == NULL)
+		if (wg_secbuf_grow(&d, b->cap, cap))
 			return ENOMEM;
 		b->data = d;
 		b->cap = cap;
@@ -93,10 +92,7 @@ void wg_rpc_conn_init(struct wg_rpc_conn *c, size_t limit)
 
 void wg_rpc_conn_free(struct wg_rpc_conn *c)
 {
-	if (c->buf) {
-		wg_wipe(c->buf, c->cap);
-		free(c->buf);
-	}
+	wg_secbuf_free(c->buf, c->cap);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -105,8 +101,15 @@ static void compact(struct wg_rpc_conn *c)
 {
 	if (c->head == 0)
 		return;
-	memmove(c->buf, c->buf + c->head, c->len - c->head);
-	wg_wipe(c->buf + c->len - c->head, c->head);
+	if (c->len == c->head && c->cap >= WG_SECBUF_BIG) {
+		/* A large request all served: its buffer goes (unmapped, not wiped in one go). */
+		wg_secbuf_free(c->buf, c->cap);
+		c->buf = NULL;
+		c->cap = 0;
+	} else {
+		memmove(c->buf, c->buf + c->head, c->len - c->head);
+		wg_wipe(c->buf + c->len - c->head, c->head);
+	}
 	c->len -= c->head;
 	c->head = 0;
 }
@@ -114,18 +117,12 @@ static void compact(struct wg_rpc_conn *c)
 static int grow(struct wg_rpc_conn *c, size_t need)
 {
 	size_t cap = c->cap ? c->cap : 4096;
-	char *n;
+	void *n = c->buf;
 
 	while (cap < need)
 		cap = cap > c->limit / 2 ? c->limit : cap * 2;
-	n = malloc(cap);
-	if (n == NULL)
+	if (wg_secbuf_grow(&n, c->cap, cap))
 		return ENOMEM;
-	if (c->buf) {
-		memcpy(n, c->buf, c->len);
-		wg_wipe(c->buf, c->cap);
-		free(c->buf);
-	}
 	c->buf = n;
 	c->cap = cap;
 	return 0;

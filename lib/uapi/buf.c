@@ -8,14 +8,67 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "uapi_buf.h"
 #include "wg_crypto.h"
 
+void *wg_secbuf_zalloc(size_t bytes)
+{
+	void *p;
+
+	if (bytes < WG_SECBUF_BIG)
+		return calloc(1, bytes ? bytes : 1);
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int wg_secbuf_grow(void **p, size_t old_bytes, size_t new_bytes)
+{
+	void *n;
+
+	if (new_bytes <= old_bytes && *p)
+		return 0;
+	if (*p && old_bytes >= WG_SECBUF_BIG) {
+		n = mremap(*p, old_bytes, new_bytes, MREMAP_MAYMOVE);
+		if (n == MAP_FAILED)
+			return ENOMEM;
+		*p = n;
+		return 0;
+	}
+	if (new_bytes >= WG_SECBUF_BIG) {
+		n = mmap(NULL, new_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+		if (n == MAP_FAILED)
+			return ENOMEM;
+	} else {
+		n = malloc(new_bytes);
+		if (n == NULL)
+			return ENOMEM;
+	}
+	if (*p) {
+		memcpy(n, *p, old_bytes);
+		wg_secbuf_free(*p, old_bytes);
+	}
+	*p = n;
+	return 0;
+}
+
+void wg_secbuf_free(void *p, size_t bytes)
+{
+	if (p == NULL)
+		return;
+	if (bytes >= WG_SECBUF_BIG) {
+		munmap(p, bytes);
+		return;
+	}
+	wg_wipe(p, bytes);
+	free(p);
+}
+
 int uapi_grow(void **arr, size_t *cap, size_t size, size_t need)
 {
 	size_t ncap = *cap ? *cap : 8;
-	void *n;
 
 	if (need <= *cap)
 		return 0;
@@ -24,26 +77,15 @@ int uapi_grow(void **arr, size_t *cap, size_t size, size_t need)
 			return ENOMEM;
 		ncap *= 2;
 	}
-	if (ncap > SIZE_MAX / size)
+	if (ncap > SIZE_MAX / size || wg_secbuf_grow(arr, *cap * size, ncap * size))
 		return ENOMEM;
-	n = malloc(ncap * size);
-	if (!n)
-		return ENOMEM;
-	if (*arr) {
-		memcpy(n, *arr, *cap * size);
-		uapi_release(*arr, *cap, size);
-	}
-	*arr = n;
 	*cap = ncap;
 	return 0;
 }
 
 void uapi_release(void *arr, size_t cap, size_t size)
 {
-	if (!arr)
-		return;
-	wg_wipe(arr, cap * size);
-	free(arr);
+	wg_secbuf_free(arr, cap * size);
 }
 
 void wg_uapi_buf_init(struct wg_uapi_buf *b)

@@ -41,11 +41,18 @@ static void compact(struct wg_uapi_conn *c)
 
 	if (c->head == 0)
 		return;
-	memmove(c->buf, c->buf + c->head, keep);
-	wg_wipe(c->buf + keep, c->head);
 	c->scan -= c->head;
 	c->line -= c->head;
 	c->len = keep;
+	if (keep == 0 && c->cap >= WG_SECBUF_BIG) {
+		/* A large request all served: its buffer goes (unmapped, not wiped in one go). */
+		uapi_release(c->buf, c->cap, 1);
+		c->buf = NULL;
+		c->cap = 0;
+	} else {
+		memmove(c->buf, c->buf + c->head, keep);
+		wg_wipe(c->buf + keep, c->head);
+	}
 	c->head = 0;
 }
 
@@ -53,7 +60,7 @@ static void compact(struct wg_uapi_conn *c)
 static int reserve(struct wg_uapi_conn *c, size_t need)
 {
 	size_t ncap = c->cap ? c->cap : MIN_CAP;
-	char *n;
+	void *n = c->buf;
 
 	if (need <= c->cap)
 		return 0;
@@ -61,13 +68,8 @@ static int reserve(struct wg_uapi_conn *c, size_t need)
 		ncap = ncap > c->limit / 2 ? c->limit : ncap * 2;
 	if (ncap < need)
 		ncap = need;
-	n = malloc(ncap);
-	if (!n)
+	if (wg_secbuf_grow(&n, c->cap, ncap))
 		return ENOMEM;
-	if (c->buf) {
-		memcpy(n, c->buf, c->len);
-		uapi_release(c->buf, c->cap, 1);
-	}
 	c->buf = n;
 	c->cap = ncap;
 	return 0;

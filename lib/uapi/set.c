@@ -378,8 +378,8 @@ static int reserve_peers(struct wg_uapi_set *s, const char *body, size_t len,
 	}
 	if (n == 0)
 		return 0;
-	s->peers = calloc(n, sizeof(*s->peers));
-	if (s->peers == NULL)
+	if (n > SIZE_MAX / sizeof(*s->peers) ||
+	    (s->peers = wg_secbuf_zalloc(n * sizeof(*s->peers))) == NULL)
 		return -1;
 	s->cap_peers = n;
 	return 0;
@@ -430,25 +430,16 @@ void wg_uapi_set_free(struct wg_uapi_set *s)
 	wg_uapi_set_free_yield(s, NULL);
 }
 
+/* The peers' array of a large request is a mapping of its own (wg_secbuf_zalloc):
+ * unmapped, not wiped in one go. */
 void wg_uapi_set_free_yield(struct wg_uapi_set *s, const struct wg_yield *y)
 {
-	const size_t chunk = 1u << 20;   /* bytes wiped between pause points */
-	size_t bytes = s->cap_peers * sizeof(*s->peers);
-
 	for (size_t i = 0; i < s->n_peers; i++) {
 		if (y && y->fn && i % WG_YIELD_LINES == WG_YIELD_LINES - 1)
 			y->fn(y->arg);
 		uapi_release(s->peers[i].aips, s->peers[i].cap_aips, sizeof(struct wg_uapi_aip));
 	}
-	if (y && y->fn && s->peers) {
-		for (size_t at = 0; at < bytes; at += chunk) {
-			wg_wipe((uint8_t *)s->peers + at, bytes - at < chunk ? bytes - at : chunk);
-			y->fn(y->arg);
-		}
-		free(s->peers);
-	} else {
-		uapi_release(s->peers, s->cap_peers, sizeof(*s->peers));
-	}
+	uapi_release(s->peers, s->cap_peers, sizeof(*s->peers));
 	wg_wipe(s, sizeof(*s));
 }
 

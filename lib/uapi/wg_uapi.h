@@ -143,6 +143,19 @@ void wg_uapi_set_free_yield(struct wg_uapi_set *s, const struct wg_yield *y);
 
 /* ---- Replies ----------------------------------------------------------------------- */
 
+/* Blocks that hold request or reply text (keys among it), for lib/uapi and lib/rpc: grown
+ * from old_bytes to new_bytes keeping the contents (0, or ENOMEM with *p untouched), and
+ * freed, nothing of the text left in the process. From WG_SECBUF_BIG bytes up a block is
+ * a mapping of its own: it grows by mremap, which moves its pages rather than copying
+ * them, and is freed by munmap, the kernel zeroing the pages before anyone else gets them,
+ * so that a request of a hundred megabytes costs no pause to copy and wipe it at each
+ * doubling (docs/design.md, "Control work in slices"). Smaller blocks are copied and the
+ * old one wiped. A block must be grown and freed only through these, with its size. */
+#define WG_SECBUF_BIG ((size_t)1 << 20)
+void *wg_secbuf_zalloc(size_t bytes);   /* zeroed, as calloc; NULL out of memory */
+int wg_secbuf_grow(void **p, size_t old_bytes, size_t new_bytes);
+void wg_secbuf_free(void *p, size_t bytes);
+
 /* A growable output buffer. It may hold a private key: it is wiped as it is consumed. */
 struct wg_uapi_buf {
 	char *data;

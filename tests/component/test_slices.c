@@ -220,6 +220,13 @@ static void test_setconf(void)
 	CHECK_EQ(lan_received(s), 40);
 	wg_sim_stats(s, &st);
 	CHECK_EQ(st.drops[WG_DROP_DISALLOWED_SRC], 0);
+	/* A peer removed with its session leaves the count (kept, not walked for). */
+	at = (size_t)snprintf(head, sizeof(head), "replace_peers=true\n");
+	client_lines(head + at, sizeof(head) - at, s, 0);
+	CHECK_EQ(wg_sim_uapi_set(s, head, why, sizeof(why)), 0);
+	wg_sim_stats(s, &st);
+	CHECK_EQ(st.peers, 1);
+	CHECK_EQ(st.peers_with_session, 1);
 	wg_sim_destroy(s);
 }
 

@@ -1041,6 +1041,29 @@ static unsigned count_lines(const char *s)
 	return count_newlines(s, strlen(s));
 }
 
+/* A request of 3 MiB (whitespace JSON allows) in 64 KiB pieces: the buffer passes
+ * WG_SECBUF_BIG, becomes a mapping and grows by mremap; then, all served, it goes. */
+static void test_framer_big(void)
+{
+	static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":7,";
+	static const char tail[] = "\"method\":\"GetLcores\"}\n";
+	size_t pad = 3u << 20, len = sizeof(head) - 1 + pad + sizeof(tail) - 1;
+	char *text = malloc(len);
+	struct stream_result r;
+
+	if (!CHECK(text != NULL))
+		return;
+	memcpy(text, head, sizeof(head) - 1);
+	memset(text + sizeof(head) - 1, ' ', pad);
+	memcpy(text + sizeof(head) - 1 + pad, tail, sizeof(tail) - 1);
+	r = stream(text, len, 65536, 8u << 20);
+	CHECK_EQ(r.rc, 0);
+	CHECK_EQ(count_lines(r.out), 1);
+	CHECK(strstr(r.out, "\"id\":7,\"result\"") != NULL);
+	free(r.out);
+	free(text);
+}
+
 static void test_framer(void)
 {
 	static const char three[] =
@@ -1377,6 +1400,7 @@ int main(void)
 	test_bad_requests();
 	test_bad_stream();
 	test_framer();
+	test_framer_big();
 	test_formats();
 	test_format_error();
 	test_http_options();

@@ -748,6 +748,13 @@ static void test_big_stream(void)
 	CHECK_EQ(wg_uapi_next_request(&c, &kind, &body, &len), 0);
 	CHECK_EQ(kind, WG_UAPI_GET);
 	CHECK_EQ(wg_uapi_next_request(&c, &kind, &body, &len), EAGAIN);
+	/* Everything served: the large (mapped) buffer goes, the next request gets a small
+	 * one. */
+	CHECK(c.cap >= WG_SECBUF_BIG);
+	CHECK_EQ(wg_uapi_feed(&c, "get=1\n\n", 7), 0);
+	CHECK(c.cap < WG_SECBUF_BIG);
+	CHECK_EQ(wg_uapi_next_request(&c, &kind, &body, &len), 0);
+	CHECK_EQ(kind, WG_UAPI_GET);
 	wg_uapi_conn_free(&c);
 	free(in.data);
 }

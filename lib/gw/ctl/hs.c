@@ -576,7 +576,7 @@ static const struct wg_peer_ep *initiation_target(struct wg_gw *gw, struct wg_pe
 	tmp->port = (uint16_t)port;
 	if (wg_neigh_lookup(gw, &nexthop, tmp->mac))
 		return tmp;
-	peer->ep_resolving = true;
+	wg_peer_set_resolving(gw, peer, true);
 	peer->init_waiting = true;
 	wg_ctrl_solicit(gw, (unsigned)port, &nexthop, now);
 	return NULL;

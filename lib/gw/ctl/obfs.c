@@ -41,13 +41,16 @@ int wg_gw_obfs_publish(struct wg_gw *gw)
 }
 
 /* The data messages of obfuscated sessions follow a new h4 at once: the peer that was
- * reconfigured with it would drop the old one. */
+ * reconfigured with it would drop the old one. In a request's pauses, sessions made
+ * meanwhile already take the new parameters. */
 static void retype_sessions(struct wg_gw *gw, uint32_t h4)
 {
 	for (uint32_t id = 0; id < gw->max_peers; id++) {
 		struct wg_peer *peer = &gw->peers[id];
 		struct wg_keypair *kps[3];
 
+		if (id % 64 == 0)
+			wg_gw_yield(gw);
 		if (!atomic_load_explicit(&peer->live, memory_order_relaxed))
 			continue;
 		kps[0] = peer->noise.keypairs.next;

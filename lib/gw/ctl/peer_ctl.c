@@ -177,7 +177,7 @@ void wg_peer_use_endpoint(struct wg_gw *gw, struct wg_peer *peer, const struct w
 	int port = wg_route_port(gw, WG_ROLE_WAN, &ep->ip);
 
 	peer->conf_ep = *ep;
-	peer->ep_resolving = false;
+	wg_peer_set_resolving(gw, peer, false);
 	if (port < 0 || !wg_route_nexthop(gw, (unsigned)port, &ep->ip, &nexthop)) {
 		wg_peer_clear_endpoint(gw, peer);   /* unreachable: nothing is sent until it changes */
 		return;
@@ -188,6 +188,6 @@ void wg_peer_use_endpoint(struct wg_gw *gw, struct wg_peer *peer, const struct w
 	}
 	/* Published when the next hop answers (wg_ctrl_neigh_learned). */
 	wg_peer_clear_endpoint(gw, peer);
-	peer->ep_resolving = true;
+	wg_peer_set_resolving(gw, peer, true);
 	wg_ctrl_solicit(gw, (unsigned)port, &nexthop, now);
 }

@@ -145,9 +145,7 @@ void wg_gw_get_stats(struct wg_gw *gw, struct wg_gw_stats *st)
 	st->under_load_entered = gw->hs.under_load_entered;
 	st->peers = gw->n_peers;
 	wg_gw_nat_stats(gw, st);
-	for (uint32_t id = 0; id < gw->max_peers; id++)
-		st->peers_with_session += atomic_load(&gw->peers[id].live) &&
-			atomic_load(&gw->peers[id].tx_kp) != NULL;
+	st->peers_with_session = gw->n_with_session;
 }
 
 bool wg_gw_public_key(struct wg_gw *gw, uint8_t key[32])

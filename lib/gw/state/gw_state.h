@@ -378,6 +378,8 @@ struct wg_gw {
 	struct wg_allowedips aips;
 	struct wg_peer *peers;         /* [max_peers] */
 	uint32_t max_peers, n_peers;
+	uint32_t n_with_session;       /* [ctrl] peers whose tx_kp is set (wg_peer_set_tx) */
+	uint32_t n_resolving;          /* [ctrl] peers whose ep_resolving is set */
 	uint32_t aips_max;             /* rules per family in the allowed-IPs tables */
 	uint32_t *free_ids;            /* [ctrl] stack of unused peer ids */
 	uint32_t n_free_ids;
@@ -478,6 +480,14 @@ static inline void wg_stamp(_Atomic uint64_t *at, uint64_t now)
 		atomic_store_explicit(at, now, memory_order_relaxed);
 }
 
+/* The endpoint waits for its next hop's MAC (or no longer): counted, so that a learned
+ * neighbour visits only the peers waiting (wg_ctrl_neigh_learned). */
+static inline void wg_peer_set_resolving(struct wg_gw *gw, struct wg_peer *peer, bool on)
+{
+	gw->n_resolving += (uint32_t)on - (uint32_t)peer->ep_resolving;
+	peer->ep_resolving = on;
+}
+
 static inline void wg_drop(struct wg_worker *w, struct rte_mbuf *m, enum wg_drop why)
 {
 	w->drops[why]++;
@@ -518,6 +528,8 @@ bool wg_port_is_ours(const struct wg_port *p, const struct wg_ip *ip);
  * counted), and free its queue. */
 void wg_peer_drop_staged(struct wg_gw *gw, struct wg_peer *peer, enum wg_drop why);
 void wg_peer_publish_keypair(struct wg_gw *gw, struct wg_peer *peer);
+/* Publish (or, NULL, withdraw) the keypair workers send on; counts peers with one. */
+void wg_peer_set_tx(struct wg_gw *gw, struct wg_peer *peer, struct wg_gw_keypair *kp);
 void wg_peer_retire_keypairs(struct wg_gw *gw, struct wg_keypair **kps, unsigned n);
 struct wg_peer *wg_peer_get(struct wg_gw *gw, uint32_t id, uint32_t gen);
 int wg_gw_peer_add(struct wg_gw *gw, const struct wg_config_peer *cp, char *err, size_t errlen);

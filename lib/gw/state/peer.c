@@ -218,7 +218,7 @@ void wg_gw_peer_remove(struct wg_gw *gw, struct wg_peer *peer)
 	/* Before anything else changes: a worker that sees the new generation treats every
 	 * reference it carries for the old one as gone. */
 	atomic_fetch_add_explicit(&peer->gen, 1, memory_order_release);
-	atomic_store_explicit(&peer->tx_kp, NULL, memory_order_release);
+	wg_peer_set_tx(gw, peer, NULL);
 	wg_gw_peer_clear_aips(gw, peer);
 	wg_noise_handshake_clear(&gw->dev, &peer->noise);
 	wg_peer_retire_keypairs(gw, retired, wg_keypairs_clear(&peer->noise.keypairs, retired));
@@ -226,6 +226,7 @@ void wg_gw_peer_remove(struct wg_gw *gw, struct wg_peer *peer)
 	rte_hash_del_key(gw->peer_keys, peer->noise.remote_static);
 	wg_peer_drop_staged(gw, peer, WG_DROP_COUNT);
 	free(peer->aips);
+	wg_peer_set_resolving(gw, peer, false);
 	wg_wipe(&peer->noise, sizeof(peer->noise));
 	memset(&peer->timers, 0, sizeof(*peer) - offsetof(struct wg_peer, timers));
 	gw->n_peers--;
@@ -237,7 +238,7 @@ void wg_peer_zero_keys(struct wg_gw *gw, struct wg_peer *peer)
 {
 	struct wg_keypair *retired[3];
 
-	atomic_store_explicit(&peer->tx_kp, NULL, memory_order_release);
+	wg_peer_set_tx(gw, peer, NULL);
 	wg_peer_retire_keypairs(gw, retired, wg_keypairs_clear(&peer->noise.keypairs, retired));
 	wg_noise_handshake_clear(&gw->dev, &peer->noise);
 }

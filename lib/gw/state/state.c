@@ -91,9 +91,15 @@ void wg_peer_publish_keypair(struct wg_gw *gw, struct wg_peer *peer)
 {
 	struct wg_keypair *cur = peer->noise.keypairs.current;
 
-	(void)gw;
-	atomic_store_explicit(&peer->tx_kp, cur ? container_of(cur, struct wg_gw_keypair, kp) : NULL,
-			      memory_order_release);
+	wg_peer_set_tx(gw, peer, cur ? container_of(cur, struct wg_gw_keypair, kp) : NULL);
+}
+
+void wg_peer_set_tx(struct wg_gw *gw, struct wg_peer *peer, struct wg_gw_keypair *kp)
+{
+	bool had = atomic_load_explicit(&peer->tx_kp, memory_order_relaxed) != NULL;
+
+	gw->n_with_session += (kp != NULL) - had;
+	atomic_store_explicit(&peer->tx_kp, kp, memory_order_release);
 }
 
 const char *wg_gw_aead(const struct wg_gw *gw)
