@@ -5,7 +5,11 @@
  * or fails on them.
  *
  *   wgdp-bench [--reps N] [--bursts N] [--peers LIST] [--mem MB] [--max-peers N] [--cpu N]
- *              [--engine NAME] [--raw-only] [--raw-bursts N] [--nat LIST]
+ *              [--engine NAME] [--raw-only] [--raw-bursts N] [--nat LIST] [--configured N]
+ *
+ * --configured N: the tables hold N peers, of which the --peers count are the active
+ * clients the traffic comes from and goes to (a concentrator with a million peers
+ * configured and a tenth of them busy).
  *
  * The raw AEAD section runs every ChaCha20-Poly1305 engine this CPU has side by side on
  * the same buffers: intel-ipsec-mb one op at a time and in bursts, each multi-buffer
@@ -56,6 +60,7 @@ static const char *const dir_name[2] = { "encrypt LAN->WAN", "decrypt WAN->LAN" 
 struct opts {
 	unsigned reps, bursts, mem_mb, n_peers, cpu, raw_bursts;
 	uint32_t peers[MAX_PEERS], max_peers;
+	uint32_t configured;     /* peers in the tables in all, the active ones among them */
 	enum wg_aead_engine engine;
 	bool raw_only;
 	unsigned dp_only;                 /* a size: the data path at that size only, no raw */
@@ -88,6 +93,9 @@ static void usage(const char *prog)
 		"                  about --mem 2048)\n"
 		"  --mem MB        EAL memory, -m (default 512)\n"
 		"  --max-peers N   gateway capacity (default: the peer count)\n"
+		"  --configured N  N peers configured in all (each a /32 and a /128), of which\n"
+		"                  the --peers count are active clients (e.g. 1000000 with\n"
+		"                  --peers 100000; needs about --mem 5120)\n"
 		"  --cpu N         the CPU to run on (EAL -l N; default 0)\n"
 		"  --engine NAME   the AEAD engine for the data path: auto, ipsec-mb, ref, avx2,\n"
 		"                  avx512 (default auto)\n"
@@ -152,6 +160,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{ "peers", required_argument, NULL, 'p' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "max-peers", required_argument, NULL, 'x' },
+		{ "configured", required_argument, NULL, 'C' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "engine", required_argument, NULL, 'e' },
 		{ "raw-only", no_argument, NULL, 'o' },
@@ -191,6 +200,10 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 'x':
 			bad |= parse_uint(optarg, 1, WG_SIM_MAX_CLIENTS, &v);
 			o->max_peers = bad ? 0 : v;
+			break;
+		case 'C':
+			bad |= parse_uint(optarg, 1, 4000000, &v);
+			o->configured = bad ? 0 : v;
 			break;
 		default: bad = -1; break;
 		}
@@ -664,12 +677,49 @@ static const struct wg_obfs bench_obfs = {
 	.h = { 1020325451u, 3288052141u, 1766607858u, 2528465083u }, .s1 = 15, .s2 = 68,
 };
 
+/* --configured: peers that never send, each with a /32 in 100.64.0.0/10 and a /128 in
+ * fd77::/96, added through the `set` interface in requests of 100,000. */
+static int add_idle(struct wg_sim *s, uint32_t n)
+{
+	enum { PER_SET = 100000, LINE = 160 };
+	char *body = malloc((size_t)PER_SET * LINE + 1), why[256];
+	uint64_t t0 = rte_get_tsc_cycles();
+
+	if (body == NULL)
+		return -1;
+	for (uint32_t done = 0; done < n;) {
+		size_t at = 0;
+
+		for (uint32_t k = 0; k < PER_SET && done < n; k++, done++) {
+			uint8_t key[WG_KEY_LEN];
+			char hex[WG_KEY_HEX_LEN + 1];
+
+			wg_random(key, sizeof(key));
+			wg_key_to_hex(hex, key);
+			at += (size_t)snprintf(body + at, LINE + 1,
+					       "public_key=%s\nallowed_ip=100.%u.%u.%u/32\n"
+					       "allowed_ip=fd77::%x:%x/128\n", hex, 64 + (done >> 16),
+					       (done >> 8) & 255, done & 255, done >> 16, done & 0xffff);
+		}
+		if (wg_sim_uapi_set(s, body, why, sizeof(why)) != 0) {
+			fprintf(stderr, "wgdp-bench: configuring idle peers: %s\n", why);
+			free(body);
+			return -1;
+		}
+	}
+	free(body);
+	printf("%u idle peers configured in %.1f s\n", n,
+	       (double)(rte_get_tsc_cycles() - t0) / (double)rte_get_tsc_hz());
+	return 0;
+}
+
 static int run_peers(const struct opts *o, unsigned idx, const struct baseline *base,
 		     struct dp_run *r, bool obfuscated)
 {
 	uint32_t peers = o->peers[idx];
+	uint32_t all = o->configured > peers ? o->configured : peers;
 	struct wg_sim_params p = { .n_clients = peers,
-		.max_peers = o->max_peers > peers ? o->max_peers : peers,
+		.max_peers = o->max_peers > all ? o->max_peers : all,
 		.aead_engine = wg_aead_engine_name(o->engine),
 		.obfs = obfuscated ? &bench_obfs : NULL };
 	char err[256];
@@ -680,6 +730,10 @@ static int run_peers(const struct opts *o, unsigned idx, const struct baseline *
 		return -1;
 	}
 	r->peers = peers;
+	if (all > peers && add_idle(r->s, all - peers) != 0) {
+		wg_sim_destroy(r->s);
+		return -1;
+	}
 	r->heap[idx] = wg_sim_gw_heap_bytes(r->s);
 	if (o->obfuscated)
 		printf("form: %s\n", obfuscated ? "AmneziaWG (h1..h4 = 1020325451 3288052141 "
