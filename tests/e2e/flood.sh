@@ -72,10 +72,14 @@ val() { awk -v k="$2" '$1 == k {print $2}' "$TOPO_DIR/$1-delta.txt"; }
 
 # flood_phase NAME SECONDS RATE CLIENT DEADLINE: flood for SECONDS at RATE (0: as fast as
 # it goes), ping from client 1, bring CLIENT up after 3 s and time its first handshake.
-# Sets got (echo replies), pings (sent), joined (seconds, -1 if not within DEADLINE), sent.
+# Sets got (echo replies), pings (the requests ping sent), joined (seconds, -1 if not
+# within DEADLINE), sent. Loss is counted against what ping really sent: with both CPUs
+# busy (the gateway polling one, the flood the other) ping falls behind its 20 a second,
+# and a CI run once sent 1,063 of the 1,120 planned, every one of them answered (the
+# gateway's and the client's byte counters agree), which the old count took for 5% lost.
 flood_phase() {
 	local name=$1 secs=$2 rate=$3 client=$4 deadline=$5 t0 flood_pid ping_pid
-	pings=$(((secs - 4) * 20))
+	planned=$(((secs - 4) * 20))
 	stats "$name-0"
 	in_ns "$c4" taskset -c "$flood_cpu" "$flood" --iface "$(client_wanif 4)" --dst-mac "$gw_mac" \
 		--dst-ip "$TOPO_GW_WAN4" --key "$(cat "$TOPO_DIR/gw.pub")" --duration "$secs" \
@@ -83,7 +87,8 @@ flood_phase() {
 	flood_pid=$!
 	_topo_reg pid "$flood_pid"
 	sleep 1
-	ping_count "$c1" "$TOPO_LAN_HOST4" "$pings" 0.05 >"$TOPO_DIR/$name-ping.txt" &
+	in_ns "$c1" ping -n -q -c "$planned" -i 0.05 -W 1 -w "$((planned / 20 + 3))" \
+		"$TOPO_LAN_HOST4" >"$TOPO_DIR/$name-ping.txt" 2>&1 &
 	ping_pid=$!
 	sleep 2
 	t0=$SECONDS
@@ -94,20 +99,25 @@ flood_phase() {
 		joined=$((SECONDS - t0))
 	fi
 	wait "$ping_pid" || true
-	got=$(cat "$TOPO_DIR/$name-ping.txt")
+	pings=$(awk '/packets transmitted/ {print $1}' "$TOPO_DIR/$name-ping.txt")
+	got=$(awk '/packets transmitted/ {for (i = 1; i <= NF; i++) if ($i ~ /^received/) print $(i-1)}' \
+		"$TOPO_DIR/$name-ping.txt")
+	pings=${pings:-0} got=${got:-0}
 	wait "$flood_pid" || true
 	stats "$name-1"
 	delta "$name" >"$TOPO_DIR/$name-delta.txt"
 	sed 's/^/  flood: /' "$TOPO_DIR/$name.txt"
 	sed 's/^/  gateway: /' "$TOPO_DIR/$name-delta.txt"
 	sent=$(awk '$1 == "sent" {print $2}' "$TOPO_DIR/$name.txt")
-	e2e_info "client 1: $got of $pings pings answered during the flood;" \
+	e2e_info "client 1: $got of $pings pings answered during the flood ($planned planned);" \
 		"client $client joined after $joined s"
 }
 
 e2e_step "a flood as fast as it goes, for 60 s (lcores $lcores, the flood on CPU $flood_cpu)"
 flood_phase max 60 0 2 55
 e2e_check "the flood was sent (> 1,000,000 initiations)" test "${sent:-0}" -gt 1000000
+e2e_check "client 1 pinged throughout (at least half the planned requests sent)" \
+	test "$((pings * 2))" -ge "$planned"
 e2e_check "client 1 lost at most 5%" test "$((got * 100))" -ge "$((pings * 95))"
 e2e_check "client 2 made its handshake within 55 s" test "$joined" -ge 0
 e2e_check "the gateway went under load" test "$(val max entered)" -ge 1
@@ -120,6 +130,8 @@ e2e_check "a client's initiation with mac2 was served first" \
 rate=${FLOOD_RATE:-100000}
 e2e_step "a flood of $rate initiations a second, for 20 s"
 flood_phase paced 20 "$rate" 3 15
+e2e_check "client 1 pinged throughout (at least half the planned requests sent)" \
+	test "$((pings * 2))" -ge "$planned"
 e2e_check "client 1 lost at most 5%" test "$((got * 100))" -ge "$((pings * 95))"
 e2e_check "client 3 made its handshake within 10 s" test "$joined" -ge 0 -a "$joined" -le 10
 e2e_check "the gateway answered with cookie replies" test "$(val paced cookies)" -gt 100000

@@ -140,7 +140,7 @@ static void expand(struct wg_uapi_buf *t, const uint8_t *data, size_t size)
 
 	for (size_t i = 0; i < size; i++)
 		n += data[i] >= 0xc0 ? strlen(TOKENS[(data[i] - 0xc0) % N_TOKENS]) : 1;
-	t->data = malloc(n + 8);
+	t->data = wg_secbuf_zalloc(n + 8);   /* freed by wg_uapi_buf_free, as the library's */
 	if (!t->data)
 		abort();
 	memcpy(t->data, "set=1\n", 6);

@@ -53,11 +53,17 @@ static int append(struct wg_uapi_buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	d = realloc(b->data, b->len + (size_t)n + 1);
-	if (!d)
-		return ENOMEM;
-	b->data = d;
-	b->cap = b->len + (size_t)n + 1;
+	/* Through the library's allocator: the buffer is freed by wg_uapi_buf_free. */
+	d = b->data;
+	if (b->len + (size_t)n + 1 > b->cap) {
+		void *g = d;
+
+		if (wg_secbuf_grow(&g, b->cap, 2 * (b->len + (size_t)n + 1)))
+			return ENOMEM;
+		d = g;
+		b->data = d;
+		b->cap = 2 * (b->len + (size_t)n + 1);
+	}
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
@@ -756,7 +762,7 @@ static void test_big_stream(void)
 	CHECK_EQ(wg_uapi_next_request(&c, &kind, &body, &len), 0);
 	CHECK_EQ(kind, WG_UAPI_GET);
 	wg_uapi_conn_free(&c);
-	free(in.data);
+	wg_uapi_buf_free(&in);
 }
 
 /* ---- the real wg tool against a server forked from here ---- */

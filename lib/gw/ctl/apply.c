@@ -16,49 +16,64 @@
 #include "wg_crypto.h"
 #include "wg_uapi.h"
 
-/* Peers the request would create: an upper bound (a key named twice counts twice). */
-static size_t new_peers(struct wg_gw *gw, const struct wg_uapi_set *s)
+/* Peers the request would create: an upper bound (a key named twice counts twice).
+ * *gone: the allowed IPs its removals and replace_allowed_ips clear (an upper bound). */
+static size_t new_peers(struct wg_gw *gw, const struct wg_uapi_set *s, size_t *gone)
 {
 	size_t n = 0;
 
+	*gone = 0;
 	for (size_t i = 0; i < s->n_peers; i++) {
 		const struct wg_uapi_peer *p = &s->peers[i];
+		bool clears = p->remove || p->replace_allowed_ips;
+		const struct wg_peer *peer;
 
 		wg_gw_yield(gw);
-		if (!p->remove && !p->update_only &&
-		    (s->replace_peers || wg_gw_peer_find(gw, p->public_key) == NULL))
+		if (!clears && s->replace_peers) {
+			n += !p->remove && !p->update_only;
+			continue;
+		}
+		peer = wg_gw_peer_find(gw, p->public_key);
+		if (peer && clears)
+			*gone += peer->n_aips;
+		if (!p->remove && !p->update_only && (s->replace_peers || peer == NULL))
 			n++;
 	}
 	return n;
 }
 
-/* Allowed IPs the request adds, per family (an upper bound: one already there counts). */
-static void added_aips(struct wg_gw *gw, const struct wg_uapi_set *s, size_t *v4, size_t *v6)
+/* Allowed IPs the request adds, per family (an upper bound: one already there counts),
+ * and the ones it names for removal. */
+static void added_aips(struct wg_gw *gw, const struct wg_uapi_set *s, size_t *v4, size_t *v6,
+		       size_t *removed)
 {
-	*v4 = *v6 = 0;
+	*v4 = *v6 = *removed = 0;
 	for (size_t i = 0; i < s->n_peers; i++) {
 		if (i % 64 == 0)
 			wg_gw_yield(gw);
 		for (size_t j = 0; j < s->peers[i].n_aips; j++) {
 			const struct wg_uapi_aip *a = &s->peers[i].aips[j];
 
-			if (!a->remove)
+			if (a->remove)
+				*removed += 1;
+			else
 				*(a->prefix.ip.family == WG_AF_INET ? v4 : v6) += 1;
 		}
 	}
 }
 
-/* *added: the allowed IPs the request adds (for the caller's reservation). */
+/* *changes: the allowed-IP changes the request makes at most, beyond a replace_peers'
+ * removals (for the caller's reservation). */
 static int check(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t whylen,
-		 size_t *added)
+		 size_t *changes)
 {
 	/* Slots of removed peers still retiring count: wg_gw_peer_create reclaims them. */
 	size_t room = s->replace_peers ? gw->max_peers : gw->n_free_ids + gw->n_ids_retiring;
-	size_t v4, v6, fresh;
+	size_t v4, v6, removed, gone, fresh;
 
-	added_aips(gw, s, &v4, &v6);
-	*added = v4 + v6;
-	fresh = new_peers(gw, s);
+	added_aips(gw, s, &v4, &v6, &removed);
+	fresh = new_peers(gw, s, &gone);
+	*changes = v4 + v6 + removed + gone;
 
 	if (fresh > room) {
 		snprintf(why, whylen, "peer table full: %zu new peers, room for %zu (--max-peers)",
@@ -389,7 +404,7 @@ int wg_gw_apply(struct wg_gw *gw, const struct wg_uapi_set *s, char *why, size_t
 	wg_gw_events_begin(gw);
 	wg_allowedips_begin(&gw->aips);
 	/* The changes' list grown once, not doubled (and copied) under a peer's change: the
-	 * additions, and with replace_peers at most every allowed IP there is now. */
+	 * request's own, and with replace_peers at most every allowed IP there is now. */
 	wg_allowedips_reserve(&gw->aips, added + (s->replace_peers ?
 				   (size_t)gw->aips.n_v4 + gw->aips.n_v6 : 0));
 	wg_pace_peers(gw, s->n_peers);

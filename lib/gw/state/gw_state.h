@@ -8,7 +8,7 @@
  *   dp/     the workers' data path (gw_dp.h); calls state/ only;
  *   ctl/    the control and handshake lcores and the socket servers (gw_ctl.h); calls
  *           dp/ (to send) and state/.
- * gw.c builds and tears down the gateway over all three. tests/unit/check_layers.sh
+ * gw.c builds and tears down the gateway over all three. tests/unit/check_layers.py
  * checks the rule on the built library.
  *
  * Ownership rules:
