@@ -300,12 +300,12 @@ void wg_ctrl_neigh_learned(struct wg_gw *gw, const struct wg_ip *ip, uint64_t no
 	gw->n_pending = keep;
 	/* Only as far as the last peer waiting: a million-peer table is not walked for every
 	 * neighbour learned. */
-	for (uint32_t id = 0, todo = gw->n_resolving; id < gw->max_peers && todo; id++) {
+	for (uint32_t id = 0, waiting = gw->n_resolving; id < gw->max_peers && waiting; id++) {
 		struct wg_peer *peer = &gw->peers[id];
 
 		if (!atomic_load_explicit(&peer->live, memory_order_relaxed) || !peer->ep_resolving)
 			continue;
-		todo--;
+		waiting--;
 		wg_peer_use_endpoint(gw, peer, &peer->conf_ep, now);
 		/* An initiation or packets may have been waiting for this next hop. */
 		if (peer->init_waiting) {
